@@ -1,0 +1,298 @@
+//! The driver-neutral Schema IR: catalogs, schemas, tables, columns, constraints, indexes, enums.
+//! Both the model-reader and the introspector build it; the differ compares it with `==`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::types::ColumnType;
+
+/// Version of the JSON shape printed by `retort inspect --format json`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A schema-qualified object name; the identity of tables, enums and other top-level objects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct QualName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for QualName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// Everything Retort manages in one database: the configured schemas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Catalog {
+    /// Schemas sorted by name.
+    pub schemas: Vec<Schema>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub name: String,
+    /// Tables sorted by name.
+    pub tables: Vec<Table>,
+    /// Enum types sorted by name.
+    pub enums: Vec<Enum>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enum {
+    pub name: QualName,
+    /// Labels in their declared order (the order matters to PostgreSQL).
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: QualName,
+    /// Columns in their physical order.
+    pub columns: Vec<Column>,
+    pub primary_key: Option<PrimaryKey>,
+    /// Sorted by name.
+    pub uniques: Vec<Unique>,
+    /// Sorted by name.
+    pub checks: Vec<Check>,
+    /// Sorted by name.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Sorted by name; indexes that back a primary key or unique constraint are not listed.
+    pub indexes: Vec<Index>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identity {
+    Always,
+    ByDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub nullable: bool,
+    /// Normalised default expression (see `normalize::default_expr`).
+    pub default: Option<String>,
+    pub identity: Option<Identity>,
+    /// Expression of a `GENERATED ALWAYS AS (...) STORED` column.
+    pub generated: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            nullable: true,
+            default: None,
+            identity: None,
+            generated: None,
+            comment: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrimaryKey {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unique {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub nulls_not_distinct: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    /// Normalised boolean expression, without the surrounding `CHECK (...)`.
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FkAction {
+    #[default]
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl FkAction {
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::NoAction => "NO ACTION",
+            FkAction::Restrict => "RESTRICT",
+            FkAction::Cascade => "CASCADE",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    /// Parses the spellings users write (`cascade`, `set null`, `SET_NULL`, `no action`).
+    pub fn parse(s: &str) -> Option<FkAction> {
+        let norm = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+        Some(match norm.as_str() {
+            "no action" | "noaction" => FkAction::NoAction,
+            "restrict" => FkAction::Restrict,
+            "cascade" => FkAction::Cascade,
+            "set null" | "setnull" => FkAction::SetNull,
+            "set default" | "setdefault" => FkAction::SetDefault,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_table: QualName,
+    pub ref_columns: Vec<String>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+    pub deferrable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: String,
+    pub unique: bool,
+    /// Key parts: a column name (unquoted) or a parenthesised expression, optionally followed by
+    /// ` DESC`, ` NULLS FIRST` / ` NULLS LAST`.
+    pub keys: Vec<String>,
+    /// Access method, lower case (`btree`, `gin`, ...).
+    pub method: String,
+    /// Columns listed in `INCLUDE (...)`.
+    pub include: Vec<String>,
+    /// Normalised partial-index predicate, without `WHERE`.
+    pub predicate: Option<String>,
+}
+
+impl Catalog {
+    pub fn schema(&self, name: &str) -> Option<&Schema> {
+        self.schemas.iter().find(|s| s.name == name)
+    }
+
+    pub fn schema_mut(&mut self, name: &str) -> &mut Schema {
+        if let Some(i) = self.schemas.iter().position(|s| s.name == name) {
+            return &mut self.schemas[i];
+        }
+        self.schemas.push(Schema {
+            name: name.to_string(),
+            tables: Vec::new(),
+            enums: Vec::new(),
+        });
+        self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+        let i = self
+            .schemas
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or(0);
+        &mut self.schemas[i]
+    }
+
+    pub fn table(&self, name: &QualName) -> Option<&Table> {
+        self.schema(&name.schema)?
+            .tables
+            .iter()
+            .find(|t| t.name.name == name.name)
+    }
+
+    pub fn table_mut(&mut self, name: &QualName) -> Option<&mut Table> {
+        self.schemas
+            .iter_mut()
+            .find(|s| s.name == name.schema)?
+            .tables
+            .iter_mut()
+            .find(|t| t.name.name == name.name)
+    }
+
+    pub fn enum_type(&self, name: &QualName) -> Option<&Enum> {
+        self.schema(&name.schema)?
+            .enums
+            .iter()
+            .find(|e| e.name.name == name.name)
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.schemas.iter().flat_map(|s| s.tables.iter())
+    }
+
+    pub fn enums(&self) -> impl Iterator<Item = &Enum> {
+        self.schemas.iter().flat_map(|s| s.enums.iter())
+    }
+
+    /// Sorts every list into its canonical order, so equal schemas compare equal.
+    pub fn canonicalize(&mut self) {
+        self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
+        for s in &mut self.schemas {
+            s.tables.sort_by(|a, b| a.name.cmp(&b.name));
+            s.enums.sort_by(|a, b| a.name.cmp(&b.name));
+            for t in &mut s.tables {
+                t.canonicalize();
+            }
+        }
+    }
+
+    /// Drops schemas with no objects in them (they carry no information for the differ).
+    pub fn without_empty_schemas(mut self) -> Self {
+        self.schemas
+            .retain(|s| !s.tables.is_empty() || !s.enums.is_empty());
+        self
+    }
+
+    /// Pretty JSON with a format version, as printed by `retort inspect --format json`.
+    pub fn to_json(&self) -> String {
+        let v = serde_json::json!({ "format_version": FORMAT_VERSION, "catalog": self });
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
+}
+
+impl Table {
+    pub fn new(name: QualName) -> Self {
+        Table {
+            name,
+            columns: Vec::new(),
+            primary_key: None,
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: Vec::new(),
+            indexes: Vec::new(),
+            comment: None,
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn canonicalize(&mut self) {
+        self.uniques.sort_by(|a, b| a.name.cmp(&b.name));
+        self.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        self.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+        self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+}

@@ -1,0 +1,473 @@
+//! `Change`: one schema edit as plain data, with an exact inverse and an in-memory `apply`.
+//! down.sql is rendered from the reversed inverses; `apply` gives tests a database-free oracle.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::*;
+use crate::types::ColumnType;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    CreateSchema {
+        name: String,
+    },
+    DropSchema {
+        name: String,
+    },
+    CreateEnum {
+        enum_type: Enum,
+    },
+    DropEnum {
+        enum_type: Enum,
+    },
+    /// Values changed; the renderer picks `ADD VALUE` or a rebuild.
+    AlterEnum {
+        name: QualName,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    /// Creates a table with its columns, primary key, unique and check constraints.
+    /// Indexes and foreign keys are separate changes.
+    CreateTable {
+        table: Table,
+    },
+    DropTable {
+        table: Table,
+    },
+    AddColumn {
+        table: QualName,
+        column: Column,
+    },
+    DropColumn {
+        table: QualName,
+        column: Column,
+    },
+    AlterColumnType {
+        table: QualName,
+        column: String,
+        from: ColumnType,
+        to: ColumnType,
+    },
+    AlterColumnNullable {
+        table: QualName,
+        column: String,
+        from: bool,
+        to: bool,
+    },
+    AlterColumnDefault {
+        table: QualName,
+        column: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    AlterColumnIdentity {
+        table: QualName,
+        column: String,
+        from: Option<Identity>,
+        to: Option<Identity>,
+    },
+    AddPrimaryKey {
+        table: QualName,
+        primary_key: PrimaryKey,
+    },
+    DropPrimaryKey {
+        table: QualName,
+        primary_key: PrimaryKey,
+    },
+    AddUnique {
+        table: QualName,
+        unique: Unique,
+    },
+    DropUnique {
+        table: QualName,
+        unique: Unique,
+    },
+    AddCheck {
+        table: QualName,
+        check: Check,
+    },
+    DropCheck {
+        table: QualName,
+        check: Check,
+    },
+    AddForeignKey {
+        table: QualName,
+        foreign_key: ForeignKey,
+    },
+    DropForeignKey {
+        table: QualName,
+        foreign_key: ForeignKey,
+    },
+    CreateIndex {
+        table: QualName,
+        index: Index,
+    },
+    DropIndex {
+        table: QualName,
+        index: Index,
+    },
+    AlterTableComment {
+        table: QualName,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    AlterColumnComment {
+        table: QualName,
+        column: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+}
+
+/// Why `Change::apply` could not patch a catalog (the change does not fit the catalog).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("cannot apply change to {object}: {reason}")]
+pub struct ApplyError {
+    pub object: String,
+    pub reason: &'static str,
+}
+
+fn missing(object: impl ToString) -> ApplyError {
+    ApplyError {
+        object: object.to_string(),
+        reason: "object does not exist",
+    }
+}
+
+fn exists(object: impl ToString) -> ApplyError {
+    ApplyError {
+        object: object.to_string(),
+        reason: "object already exists",
+    }
+}
+
+fn swap<T: Clone>(a: &T, b: &T) -> (T, T) {
+    (b.clone(), a.clone())
+}
+
+impl Change {
+    /// The change that undoes this one. Total: it never fails.
+    pub fn inverse(&self) -> Change {
+        use Change::*;
+        match self.clone() {
+            CreateSchema { name } => DropSchema { name },
+            DropSchema { name } => CreateSchema { name },
+            CreateEnum { enum_type } => DropEnum { enum_type },
+            DropEnum { enum_type } => CreateEnum { enum_type },
+            AlterEnum { name, from, to } => AlterEnum {
+                name,
+                from: to,
+                to: from,
+            },
+            CreateTable { table } => DropTable { table },
+            DropTable { table } => CreateTable { table },
+            AddColumn { table, column } => DropColumn { table, column },
+            DropColumn { table, column } => AddColumn { table, column },
+            AlterColumnType {
+                table,
+                column,
+                from,
+                to,
+            } => AlterColumnType {
+                table,
+                column,
+                from: to,
+                to: from,
+            },
+            AlterColumnNullable {
+                table,
+                column,
+                from,
+                to,
+            } => AlterColumnNullable {
+                table,
+                column,
+                from: to,
+                to: from,
+            },
+            AlterColumnDefault {
+                table,
+                column,
+                from,
+                to,
+            } => {
+                let (from, to) = swap(&from, &to);
+                AlterColumnDefault {
+                    table,
+                    column,
+                    from,
+                    to,
+                }
+            }
+            AlterColumnIdentity {
+                table,
+                column,
+                from,
+                to,
+            } => AlterColumnIdentity {
+                table,
+                column,
+                from: to,
+                to: from,
+            },
+            AddPrimaryKey { table, primary_key } => DropPrimaryKey { table, primary_key },
+            DropPrimaryKey { table, primary_key } => AddPrimaryKey { table, primary_key },
+            AddUnique { table, unique } => DropUnique { table, unique },
+            DropUnique { table, unique } => AddUnique { table, unique },
+            AddCheck { table, check } => DropCheck { table, check },
+            DropCheck { table, check } => AddCheck { table, check },
+            AddForeignKey { table, foreign_key } => DropForeignKey { table, foreign_key },
+            DropForeignKey { table, foreign_key } => AddForeignKey { table, foreign_key },
+            CreateIndex { table, index } => DropIndex { table, index },
+            DropIndex { table, index } => CreateIndex { table, index },
+            AlterTableComment { table, from, to } => AlterTableComment {
+                table,
+                from: to,
+                to: from,
+            },
+            AlterColumnComment {
+                table,
+                column,
+                from,
+                to,
+            } => AlterColumnComment {
+                table,
+                column,
+                from: to,
+                to: from,
+            },
+        }
+    }
+
+    /// True when the change can destroy stored data.
+    pub fn is_destructive(&self) -> bool {
+        match self {
+            Change::DropTable { .. } | Change::DropColumn { .. } | Change::DropSchema { .. } => {
+                true
+            }
+            Change::AlterColumnType { from, to, .. } => to.is_narrowing_from(from),
+            Change::AlterEnum { from, to, .. } => from.iter().any(|v| !to.contains(v)),
+            _ => false,
+        }
+    }
+
+    /// The table this change touches, if any.
+    pub fn table(&self) -> Option<&QualName> {
+        use Change::*;
+        match self {
+            CreateSchema { .. } | DropSchema { .. } => None,
+            CreateEnum { .. } | DropEnum { .. } | AlterEnum { .. } => None,
+            CreateTable { table } | DropTable { table } => Some(&table.name),
+            AddColumn { table, .. }
+            | DropColumn { table, .. }
+            | AlterColumnType { table, .. }
+            | AlterColumnNullable { table, .. }
+            | AlterColumnDefault { table, .. }
+            | AlterColumnIdentity { table, .. }
+            | AddPrimaryKey { table, .. }
+            | DropPrimaryKey { table, .. }
+            | AddUnique { table, .. }
+            | DropUnique { table, .. }
+            | AddCheck { table, .. }
+            | DropCheck { table, .. }
+            | AddForeignKey { table, .. }
+            | DropForeignKey { table, .. }
+            | CreateIndex { table, .. }
+            | DropIndex { table, .. }
+            | AlterTableComment { table, .. }
+            | AlterColumnComment { table, .. } => Some(table),
+        }
+    }
+
+    /// Patches `catalog` in memory as running this change would patch the database.
+    pub fn apply(&self, catalog: &mut Catalog) -> Result<(), ApplyError> {
+        use Change::*;
+        match self {
+            CreateSchema { name } => {
+                if catalog.schema(name).is_some() {
+                    return Err(exists(name));
+                }
+                catalog.schema_mut(name);
+            }
+            DropSchema { name } => {
+                let before = catalog.schemas.len();
+                catalog.schemas.retain(|s| &s.name != name);
+                if catalog.schemas.len() == before {
+                    return Err(missing(name));
+                }
+            }
+            CreateEnum { enum_type } => {
+                if catalog.enum_type(&enum_type.name).is_some() {
+                    return Err(exists(&enum_type.name));
+                }
+                let s = catalog.schema_mut(&enum_type.name.schema);
+                s.enums.push(enum_type.clone());
+                s.enums.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            DropEnum { enum_type } => {
+                let s = catalog.schema_mut(&enum_type.name.schema);
+                let before = s.enums.len();
+                s.enums.retain(|e| e.name != enum_type.name);
+                if s.enums.len() == before {
+                    return Err(missing(&enum_type.name));
+                }
+            }
+            AlterEnum { name, to, .. } => {
+                let s = catalog.schema_mut(&name.schema);
+                let e = s
+                    .enums
+                    .iter_mut()
+                    .find(|e| &e.name == name)
+                    .ok_or_else(|| missing(name))?;
+                e.values = to.clone();
+            }
+            CreateTable { table } => {
+                if catalog.table(&table.name).is_some() {
+                    return Err(exists(&table.name));
+                }
+                let s = catalog.schema_mut(&table.name.schema);
+                s.tables.push(table.clone());
+                s.tables.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            DropTable { table } => {
+                let s = catalog.schema_mut(&table.name.schema);
+                let before = s.tables.len();
+                s.tables.retain(|t| t.name != table.name);
+                if s.tables.len() == before {
+                    return Err(missing(&table.name));
+                }
+            }
+            AddColumn { table, column } => {
+                let t = table_mut(catalog, table)?;
+                if t.column(&column.name).is_some() {
+                    return Err(exists(format!("{table}.{}", column.name)));
+                }
+                t.columns.push(column.clone());
+            }
+            DropColumn { table, column } => {
+                let t = table_mut(catalog, table)?;
+                let before = t.columns.len();
+                t.columns.retain(|c| c.name != column.name);
+                if t.columns.len() == before {
+                    return Err(missing(format!("{table}.{}", column.name)));
+                }
+            }
+            AlterColumnType {
+                table, column, to, ..
+            } => column_mut(catalog, table, column)?.ty = to.clone(),
+            AlterColumnNullable {
+                table, column, to, ..
+            } => column_mut(catalog, table, column)?.nullable = *to,
+            AlterColumnDefault {
+                table, column, to, ..
+            } => column_mut(catalog, table, column)?.default = to.clone(),
+            AlterColumnIdentity {
+                table, column, to, ..
+            } => {
+                let c = column_mut(catalog, table, column)?;
+                c.identity = *to;
+                if to.is_some() {
+                    c.nullable = false;
+                }
+            }
+            AlterColumnComment {
+                table, column, to, ..
+            } => column_mut(catalog, table, column)?.comment = to.clone(),
+            AlterTableComment { table, to, .. } => table_mut(catalog, table)?.comment = to.clone(),
+            AddPrimaryKey { table, primary_key } => {
+                let t = table_mut(catalog, table)?;
+                if t.primary_key.is_some() {
+                    return Err(exists(&primary_key.name));
+                }
+                for c in &primary_key.columns {
+                    if let Some(col) = t.column_mut(c) {
+                        col.nullable = false;
+                    }
+                }
+                t.primary_key = Some(primary_key.clone());
+            }
+            DropPrimaryKey { table, primary_key } => {
+                let t = table_mut(catalog, table)?;
+                if t.primary_key.take().is_none() {
+                    return Err(missing(&primary_key.name));
+                }
+            }
+            AddUnique { table, unique } => {
+                add_named(&mut table_mut(catalog, table)?.uniques, unique, |u| &u.name)?
+            }
+            DropUnique { table, unique } => {
+                drop_named(&mut table_mut(catalog, table)?.uniques, &unique.name, |u| {
+                    &u.name
+                })?
+            }
+            AddCheck { table, check } => {
+                add_named(&mut table_mut(catalog, table)?.checks, check, |c| &c.name)?
+            }
+            DropCheck { table, check } => {
+                drop_named(&mut table_mut(catalog, table)?.checks, &check.name, |c| {
+                    &c.name
+                })?
+            }
+            AddForeignKey { table, foreign_key } => add_named(
+                &mut table_mut(catalog, table)?.foreign_keys,
+                foreign_key,
+                |f| &f.name,
+            )?,
+            DropForeignKey { table, foreign_key } => drop_named(
+                &mut table_mut(catalog, table)?.foreign_keys,
+                &foreign_key.name,
+                |f| &f.name,
+            )?,
+            CreateIndex { table, index } => {
+                add_named(&mut table_mut(catalog, table)?.indexes, index, |i| &i.name)?
+            }
+            DropIndex { table, index } => {
+                drop_named(&mut table_mut(catalog, table)?.indexes, &index.name, |i| {
+                    &i.name
+                })?
+            }
+        }
+        Ok(())
+    }
+}
+
+fn table_mut<'a>(catalog: &'a mut Catalog, name: &QualName) -> Result<&'a mut Table, ApplyError> {
+    catalog.table_mut(name).ok_or_else(|| missing(name))
+}
+
+fn column_mut<'a>(
+    catalog: &'a mut Catalog,
+    table: &QualName,
+    column: &str,
+) -> Result<&'a mut Column, ApplyError> {
+    table_mut(catalog, table)?
+        .column_mut(column)
+        .ok_or_else(|| missing(format!("{table}.{column}")))
+}
+
+fn add_named<T: Clone>(
+    list: &mut Vec<T>,
+    item: &T,
+    name: impl Fn(&T) -> &String,
+) -> Result<(), ApplyError> {
+    if list.iter().any(|x| name(x) == name(item)) {
+        return Err(exists(name(item)));
+    }
+    list.push(item.clone());
+    list.sort_by(|a, b| name(a).cmp(name(b)));
+    Ok(())
+}
+
+fn drop_named<T>(
+    list: &mut Vec<T>,
+    target: &str,
+    name: impl Fn(&T) -> &String,
+) -> Result<(), ApplyError> {
+    let before = list.len();
+    list.retain(|x| name(x) != target);
+    if list.len() == before {
+        return Err(missing(target));
+    }
+    Ok(())
+}
