@@ -1,1 +1,20 @@
-//! placeholder
+//! The differ: (database IR, model IR) -> ordered `Vec<Change>`. Pure, no IO.
+//! `diff` matches objects by key and compares normalised IR with `==`; `order` sorts the result.
+
+mod diff;
+mod order;
+
+pub use diff::{diff_unordered, table_shell};
+pub use order::order;
+
+use retort_schema::{Catalog, Change};
+
+/// The ordered changes that turn `from` into `to`.
+pub fn diff(from: &Catalog, to: &Catalog) -> Vec<Change> {
+    order(diff_unordered(from, to))
+}
+
+/// The changes that undo `changes`: each inverse, in reverse order.
+pub fn inverse(changes: &[Change]) -> Vec<Change> {
+    changes.iter().rev().map(Change::inverse).collect()
+}

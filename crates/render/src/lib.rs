@@ -1,1 +1,574 @@
-//! placeholder
+//! Renders `Change`s as PostgreSQL statements with their hazards, and whole migration bodies.
+//! Pure text: it never diffs and never touches a database.
+
+use retort_schema::*;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Why a statement deserves a reviewer's attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardKind {
+    /// Stored data is deleted.
+    DataLoss,
+    /// A type change that can fail or truncate on existing values.
+    Narrowing,
+    /// Fails when existing rows hold NULL (or no default fills the new column).
+    NotNull,
+    /// Enum labels disappear; rows using them make the migration fail.
+    EnumValueRemoval,
+    /// The statement cannot run inside a transaction.
+    NonTransactional,
+}
+
+impl HazardKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            HazardKind::DataLoss => "data loss",
+            HazardKind::Narrowing => "narrowing",
+            HazardKind::NotNull => "not null",
+            HazardKind::EnumValueRemoval => "enum value removal",
+            HazardKind::NonTransactional => "no transaction",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hazard {
+    pub kind: HazardKind,
+    pub message: String,
+}
+
+/// One SQL statement (without the trailing semicolon) and what to watch for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub sql: String,
+    pub hazards: Vec<Hazard>,
+}
+
+impl Statement {
+    fn new(sql: String) -> Self {
+        Statement {
+            sql,
+            hazards: Vec::new(),
+        }
+    }
+
+    fn hazard(mut self, kind: HazardKind, message: impl Into<String>) -> Self {
+        self.hazards.push(Hazard {
+            kind,
+            message: message.into(),
+        });
+        self
+    }
+}
+
+fn q(s: &str) -> String {
+    quote_ident(s)
+}
+
+fn cols(cs: &[String]) -> String {
+    cs.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+fn alter(table: &QualName) -> String {
+    format!("ALTER TABLE {}", quote_qual(table))
+}
+
+fn identity_sql(i: Identity) -> &'static str {
+    match i {
+        Identity::Always => "ALWAYS",
+        Identity::ByDefault => "BY DEFAULT",
+    }
+}
+
+/// `name type [GENERATED ...] [NOT NULL] [DEFAULT ...]` as used in CREATE TABLE and ADD COLUMN.
+fn column_def(c: &Column) -> String {
+    let mut s = format!("{} {}", q(&c.name), c.ty);
+    if let Some(g) = &c.generated {
+        let _ = write!(s, " GENERATED ALWAYS AS ({g}) STORED");
+    }
+    if let Some(i) = c.identity {
+        let _ = write!(s, " GENERATED {} AS IDENTITY", identity_sql(i));
+    }
+    if !c.nullable {
+        s.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        let _ = write!(s, " DEFAULT {d}");
+    }
+    s
+}
+
+fn fk_sql(fk: &ForeignKey) -> String {
+    let mut s = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        cols(&fk.columns),
+        quote_qual(&fk.ref_table),
+        cols(&fk.ref_columns)
+    );
+    if fk.on_delete != FkAction::NoAction {
+        let _ = write!(s, " ON DELETE {}", fk.on_delete.sql());
+    }
+    if fk.on_update != FkAction::NoAction {
+        let _ = write!(s, " ON UPDATE {}", fk.on_update.sql());
+    }
+    if fk.deferrable {
+        s.push_str(" DEFERRABLE");
+    }
+    s
+}
+
+fn unique_sql(u: &Unique) -> String {
+    format!(
+        "UNIQUE{} ({})",
+        if u.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        cols(&u.columns)
+    )
+}
+
+fn index_key(k: &str) -> String {
+    if k.starts_with('(') {
+        return k.to_string();
+    }
+    match k.split_once(' ') {
+        Some((col, rest)) => format!("{} {rest}", q(col)),
+        None => q(k),
+    }
+}
+
+fn comment_sql(target: String, text: &Option<String>) -> String {
+    format!(
+        "COMMENT ON {target} IS {}",
+        text.as_deref().map_or("NULL".to_string(), quote_literal)
+    )
+}
+
+fn column_target(table: &QualName, column: &str) -> String {
+    format!("COLUMN {}.{}", quote_qual(table), q(column))
+}
+
+fn is_subsequence(small: &[String], big: &[String]) -> bool {
+    let mut it = big.iter();
+    small.iter().all(|s| it.any(|b| b == s))
+}
+
+fn create_enum(e: &Enum) -> String {
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        quote_qual(&e.name),
+        e.values
+            .iter()
+            .map(|v| quote_literal(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement> {
+    if is_subsequence(from, to) {
+        // Only additions: ADD VALUE keeps existing rows and needs no rewrite.
+        return to
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !from.contains(v))
+            .map(|(i, v)| {
+                let position = match to[i + 1..].iter().find(|n| from.contains(n)) {
+                    Some(next) => format!(" BEFORE {}", quote_literal(next)),
+                    None => match to[..i].iter().rev().find(|p| from.contains(p)) {
+                        Some(prev) => format!(" AFTER {}", quote_literal(prev)),
+                        None => String::new(),
+                    },
+                };
+                Statement::new(format!(
+                    "ALTER TYPE {} ADD VALUE {}{position}",
+                    quote_qual(name),
+                    quote_literal(v)
+                ))
+            })
+            .collect();
+    }
+    // Values removed or reordered: rebuild the type and cast every column that uses it.
+    let removed: Vec<&String> = from.iter().filter(|v| !to.contains(v)).collect();
+    let old = QualName::new(&name.schema, format!("{}__retort_old", name.name));
+    let qn = quote_qual(name);
+    let retype = format!(
+        "DO $retort$\nDECLARE r record;\nBEGIN\n    FOR r IN SELECT n.nspname, c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.atttypid = {}::regtype AND NOT a.attisdropped AND c.relkind IN ('r', 'p') LOOP\n        EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE {qn} USING %I::text::{qn}', r.nspname, r.relname, r.attname, r.attname);\n    END LOOP;\nEND\n$retort$",
+        quote_literal(&quote_qual(&old))
+    );
+    let mut first = Statement::new(format!("ALTER TYPE {qn} RENAME TO {}", q(&old.name)));
+    if !removed.is_empty() {
+        first = first.hazard(
+            HazardKind::EnumValueRemoval,
+            format!(
+                "enum {name} loses {}: rows that use them make this migration fail",
+                removed
+                    .iter()
+                    .map(|v| quote_literal(v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    vec![
+        first,
+        Statement::new(create_enum(&Enum {
+            name: name.clone(),
+            values: to.to_vec(),
+        })),
+        Statement::new(retype),
+        Statement::new(format!("DROP TYPE {}", quote_qual(&old))),
+    ]
+}
+
+fn create_table(t: &Table) -> Vec<Statement> {
+    let mut lines: Vec<String> = t.columns.iter().map(column_def).collect();
+    if let Some(pk) = &t.primary_key {
+        lines.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            q(&pk.name),
+            cols(&pk.columns)
+        ));
+    }
+    for u in &t.uniques {
+        lines.push(format!("CONSTRAINT {} {}", q(&u.name), unique_sql(u)));
+    }
+    for c in &t.checks {
+        lines.push(format!("CONSTRAINT {} CHECK ({})", q(&c.name), c.expr));
+    }
+    let mut out = vec![Statement::new(format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        quote_qual(&t.name),
+        lines.join(",\n    ")
+    ))];
+    if t.comment.is_some() {
+        out.push(Statement::new(comment_sql(
+            format!("TABLE {}", quote_qual(&t.name)),
+            &t.comment,
+        )));
+    }
+    for c in t.columns.iter().filter(|c| c.comment.is_some()) {
+        out.push(Statement::new(comment_sql(
+            column_target(&t.name, &c.name),
+            &c.comment,
+        )));
+    }
+    out
+}
+
+/// The statements for one change.
+pub fn statements(change: &Change) -> Vec<Statement> {
+    use Change::*;
+    let one = |sql: String| vec![Statement::new(sql)];
+    match change {
+        CreateSchema { name } => one(format!("CREATE SCHEMA IF NOT EXISTS {}", q(name))),
+        DropSchema { name } => one(format!("DROP SCHEMA IF EXISTS {}", q(name))),
+        CreateEnum { enum_type } => one(create_enum(enum_type)),
+        DropEnum { enum_type } => one(format!("DROP TYPE {}", quote_qual(&enum_type.name))),
+        AlterEnum { name, from, to } => alter_enum(name, from, to),
+        CreateTable { table } => create_table(table),
+        DropTable { table } => {
+            vec![
+                Statement::new(format!("DROP TABLE {}", quote_qual(&table.name))).hazard(
+                    HazardKind::DataLoss,
+                    format!("drops table {} and all its rows", table.name),
+                ),
+            ]
+        }
+        AddColumn { table, column } => {
+            let mut st = Statement::new(format!(
+                "{} ADD COLUMN {}",
+                alter(table),
+                column_def(column)
+            ));
+            if !column.nullable
+                && column.default.is_none()
+                && column.identity.is_none()
+                && column.generated.is_none()
+            {
+                st = st.hazard(
+                    HazardKind::NotNull,
+                    format!(
+                        "adds NOT NULL column {}.{} without a default: fails if the table has rows",
+                        table, column.name
+                    ),
+                );
+            }
+            let mut out = vec![st];
+            if column.comment.is_some() {
+                out.push(Statement::new(comment_sql(
+                    column_target(table, &column.name),
+                    &column.comment,
+                )));
+            }
+            out
+        }
+        DropColumn { table, column } => {
+            vec![
+                Statement::new(format!("{} DROP COLUMN {}", alter(table), q(&column.name))).hazard(
+                    HazardKind::DataLoss,
+                    format!("drops column {}.{} and its data", table, column.name),
+                ),
+            ]
+        }
+        AlterColumnType {
+            table,
+            column,
+            from,
+            to,
+        } => {
+            let using = if to.needs_using(from) {
+                format!(" USING {}::{to}", q(column))
+            } else {
+                String::new()
+            };
+            let mut st = Statement::new(format!(
+                "{} ALTER COLUMN {} TYPE {to}{using}",
+                alter(table),
+                q(column)
+            ));
+            if to.is_narrowing_from(from) {
+                st = st.hazard(
+                    HazardKind::Narrowing,
+                    format!(
+                        "changes {table}.{column} from {from} to {to}: existing values may not fit"
+                    ),
+                );
+            }
+            vec![st]
+        }
+        AlterColumnNullable {
+            table, column, to, ..
+        } => {
+            if *to {
+                one(format!(
+                    "{} ALTER COLUMN {} DROP NOT NULL",
+                    alter(table),
+                    q(column)
+                ))
+            } else {
+                vec![Statement::new(format!(
+                    "{} ALTER COLUMN {} SET NOT NULL",
+                    alter(table),
+                    q(column)
+                ))
+                .hazard(
+                    HazardKind::NotNull,
+                    format!("sets {table}.{column} NOT NULL: fails if any row holds NULL"),
+                )]
+            }
+        }
+        AlterColumnDefault {
+            table, column, to, ..
+        } => one(match to {
+            Some(d) => format!(
+                "{} ALTER COLUMN {} SET DEFAULT {d}",
+                alter(table),
+                q(column)
+            ),
+            None => format!("{} ALTER COLUMN {} DROP DEFAULT", alter(table), q(column)),
+        }),
+        AlterColumnIdentity {
+            table,
+            column,
+            from,
+            to,
+        } => one(match (from, to) {
+            (None, Some(i)) => format!(
+                "{} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY",
+                alter(table),
+                q(column),
+                identity_sql(*i)
+            ),
+            (Some(_), Some(i)) => format!(
+                "{} ALTER COLUMN {} SET GENERATED {}",
+                alter(table),
+                q(column),
+                identity_sql(*i)
+            ),
+            (_, None) => format!("{} ALTER COLUMN {} DROP IDENTITY", alter(table), q(column)),
+        }),
+        AddPrimaryKey { table, primary_key } => one(format!(
+            "{} ADD CONSTRAINT {} PRIMARY KEY ({})",
+            alter(table),
+            q(&primary_key.name),
+            cols(&primary_key.columns)
+        )),
+        DropPrimaryKey { table, primary_key } => one(format!(
+            "{} DROP CONSTRAINT {}",
+            alter(table),
+            q(&primary_key.name)
+        )),
+        AddUnique { table, unique } => one(format!(
+            "{} ADD CONSTRAINT {} {}",
+            alter(table),
+            q(&unique.name),
+            unique_sql(unique)
+        )),
+        DropUnique { table, unique } => one(format!(
+            "{} DROP CONSTRAINT {}",
+            alter(table),
+            q(&unique.name)
+        )),
+        AddCheck { table, check } => one(format!(
+            "{} ADD CONSTRAINT {} CHECK ({})",
+            alter(table),
+            q(&check.name),
+            check.expr
+        )),
+        DropCheck { table, check } => one(format!(
+            "{} DROP CONSTRAINT {}",
+            alter(table),
+            q(&check.name)
+        )),
+        AddForeignKey { table, foreign_key } => one(format!(
+            "{} ADD CONSTRAINT {} {}",
+            alter(table),
+            q(&foreign_key.name),
+            fk_sql(foreign_key)
+        )),
+        DropForeignKey { table, foreign_key } => one(format!(
+            "{} DROP CONSTRAINT {}",
+            alter(table),
+            q(&foreign_key.name)
+        )),
+        CreateIndex { table, index } => {
+            let mut s = format!(
+                "CREATE {}INDEX {} ON {}",
+                if index.unique { "UNIQUE " } else { "" },
+                q(&index.name),
+                quote_qual(table)
+            );
+            if index.method != "btree" {
+                let _ = write!(s, " USING {}", index.method);
+            }
+            let keys: Vec<String> = index.keys.iter().map(|k| index_key(k)).collect();
+            let _ = write!(s, " ({})", keys.join(", "));
+            if !index.include.is_empty() {
+                let _ = write!(s, " INCLUDE ({})", cols(&index.include));
+            }
+            if let Some(p) = &index.predicate {
+                let _ = write!(s, " WHERE {p}");
+            }
+            one(s)
+        }
+        DropIndex { table, index } => one(format!(
+            "DROP INDEX {}",
+            quote_qual(&QualName::new(&table.schema, &index.name))
+        )),
+        AlterTableComment { table, to, .. } => {
+            one(comment_sql(format!("TABLE {}", quote_qual(table)), to))
+        }
+        AlterColumnComment {
+            table, column, to, ..
+        } => one(comment_sql(column_target(table, column), to)),
+    }
+}
+
+/// Renders changes as a migration body: one statement per paragraph, hazards as comments above.
+pub fn render_body(changes: &[Change]) -> String {
+    let mut out = String::new();
+    for change in changes {
+        for st in statements(change) {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            for h in &st.hazards {
+                let _ = writeln!(out, "-- WARNING ({}): {}", h.kind.label(), h.message);
+            }
+            let _ = writeln!(out, "{};", st.sql);
+        }
+    }
+    out
+}
+
+/// All hazards of a list of changes, in order.
+pub fn hazards(changes: &[Change]) -> Vec<Hazard> {
+    changes
+        .iter()
+        .flat_map(statements)
+        .flat_map(|s| s.hazards)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users() -> QualName {
+        QualName::new("public", "users")
+    }
+
+    #[test]
+    fn enum_additions_use_add_value_with_position() {
+        let st = alter_enum(
+            &QualName::new("public", "mood"),
+            &["a".into(), "c".into()],
+            &["a".into(), "b".into(), "c".into(), "d".into()],
+        );
+        let sql: Vec<&str> = st.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            sql,
+            [
+                "ALTER TYPE public.mood ADD VALUE 'b' BEFORE 'c'",
+                "ALTER TYPE public.mood ADD VALUE 'd' AFTER 'c'"
+            ]
+        );
+    }
+
+    #[test]
+    fn enum_removal_rebuilds_with_a_hazard() {
+        let st = alter_enum(
+            &QualName::new("public", "mood"),
+            &["a".into(), "b".into()],
+            &["a".into()],
+        );
+        assert_eq!(st.len(), 4);
+        assert_eq!(st[0].hazards[0].kind, HazardKind::EnumValueRemoval);
+        assert_eq!(st[3].sql, "DROP TYPE public.mood__retort_old");
+    }
+
+    #[test]
+    fn drops_and_narrowing_carry_hazards() {
+        let col = Column::new("name", ColumnType::Text);
+        let drop = Change::DropColumn {
+            table: users(),
+            column: col,
+        };
+        assert_eq!(
+            render_body(&[drop]),
+            "-- WARNING (data loss): drops column public.users.name and its data\nALTER TABLE public.users DROP COLUMN name;\n"
+        );
+        let narrow = Change::AlterColumnType {
+            table: users(),
+            column: "n".into(),
+            from: ColumnType::BigInt,
+            to: ColumnType::Integer,
+        };
+        assert_eq!(
+            statements(&narrow)[0].hazards[0].kind,
+            HazardKind::Narrowing
+        );
+        let widen = narrow.inverse();
+        assert!(statements(&widen)[0].hazards.is_empty());
+    }
+
+    #[test]
+    fn type_change_adds_using_only_when_needed() {
+        let c = Change::AlterColumnType {
+            table: users(),
+            column: "n".into(),
+            from: ColumnType::Text,
+            to: ColumnType::Integer,
+        };
+        assert_eq!(
+            statements(&c)[0].sql,
+            "ALTER TABLE public.users ALTER COLUMN n TYPE integer USING n::integer"
+        );
+        assert!(!statements(&c.inverse())[0].sql.contains("USING"));
+    }
+}

@@ -365,11 +365,7 @@ impl Change {
             AlterColumnIdentity {
                 table, column, to, ..
             } => {
-                let c = column_mut(catalog, table, column)?;
-                c.identity = *to;
-                if to.is_some() {
-                    c.nullable = false;
-                }
+                column_mut(catalog, table, column)?.identity = *to;
             }
             AlterColumnComment {
                 table, column, to, ..
@@ -379,11 +375,6 @@ impl Change {
                 let t = table_mut(catalog, table)?;
                 if t.primary_key.is_some() {
                     return Err(exists(&primary_key.name));
-                }
-                for c in &primary_key.columns {
-                    if let Some(col) = t.column_mut(c) {
-                        col.nullable = false;
-                    }
                 }
                 t.primary_key = Some(primary_key.clone());
             }

@@ -1,0 +1,37 @@
+//! Puts changes into an order PostgreSQL accepts: enums before the columns that use them, tables
+//! before foreign keys, drops before creates. Reversing the inverses of an ordered list is ordered too.
+
+use retort_schema::Change;
+
+/// Phase of a change; changes run phase by phase. Within a phase, by table name then input order.
+fn phase(c: &Change) -> u32 {
+    use Change::*;
+    match c {
+        CreateSchema { .. } => 0,
+        CreateEnum { .. } => 10,
+        AlterEnum { .. } => 20,
+        DropForeignKey { .. } => 30,
+        DropIndex { .. } | DropUnique { .. } | DropCheck { .. } | DropPrimaryKey { .. } => 40,
+        DropTable { .. } => 50,
+        CreateTable { .. } => 60,
+        AddColumn { .. } => 70,
+        AlterColumnDefault { to: None, .. } => 80,
+        AlterColumnIdentity { to: None, .. } => 81,
+        AlterColumnType { .. } => 82,
+        AlterColumnNullable { .. } => 83,
+        AlterColumnIdentity { to: Some(_), .. } => 84,
+        AlterColumnDefault { to: Some(_), .. } => 85,
+        DropColumn { .. } => 90,
+        AddPrimaryKey { .. } | AddUnique { .. } | AddCheck { .. } | CreateIndex { .. } => 100,
+        AddForeignKey { .. } => 110,
+        AlterTableComment { .. } | AlterColumnComment { .. } => 120,
+        DropEnum { .. } => 130,
+        DropSchema { .. } => 140,
+    }
+}
+
+/// Sorts changes by (phase, table) with a stable sort, so ties keep the differ's order.
+pub fn order(mut changes: Vec<Change>) -> Vec<Change> {
+    changes.sort_by(|a, b| (phase(a), a.table()).cmp(&(phase(b), b.table())));
+    changes
+}
