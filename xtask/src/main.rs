@@ -77,17 +77,97 @@ fn pg() -> Result<()> {
 }
 
 fn demo(extra: &[String]) -> Result<()> {
-    let (mut cluster, url) = server()?;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let status = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--package", "retort", "--", "demo"])
-        .args(extra)
-        .env("DATABASE_URL", &url)
-        .status();
+        .args(["build", "--quiet", "--package", "retort"])
+        .current_dir(&root)
+        .status()
+        .context("building retort")?;
+    if !status.success() {
+        bail!("building retort failed");
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let bin = target.join("debug").join("retort");
+    // Work on a copy of the example so the demo never writes into the repository.
+    let work = tempfile_dir()?;
+    let example = root.join("examples").join("blog");
+    copy_dir(&example, &work)?;
+    let (mut cluster, url) = server()?;
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["current"],
+        vec!["revision", "--autogenerate", "-m", "initial schema"],
+        vec!["upgrade", "head"],
+        vec!["current", "--verbose"],
+        vec!["check"],
+        vec!["history"],
+    ];
+    let mut result = Ok(());
+    for step in steps {
+        println!("\n$ retort {}", step.join(" "));
+        let st = Command::new(&bin)
+            .args(&step)
+            .args(extra)
+            .env("DATABASE_URL", &url)
+            .current_dir(&work)
+            .status();
+        match st {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                result = Err(anyhow::anyhow!(
+                    "`retort {}` exited with {s}",
+                    step.join(" ")
+                ));
+                break;
+            }
+            Err(e) => {
+                result = Err(e.into());
+                break;
+            }
+        }
+        if step[0] == "revision" {
+            // Show the generated migration, as a reviewer would read it.
+            for entry in std::fs::read_dir(work.join("migrations"))? {
+                let dir = entry?.path();
+                if dir.is_dir() {
+                    println!("\n--- {}/up.sql", dir.display());
+                    print!("{}", std::fs::read_to_string(dir.join("up.sql"))?);
+                    println!("--- {}/down.sql", dir.display());
+                    print!("{}", std::fs::read_to_string(dir.join("down.sql"))?);
+                }
+            }
+        }
+    }
     if let Some(c) = cluster.as_mut() {
         c.stop()?;
     }
-    if !status.context("running retort demo")?.success() {
-        bail!("demo failed");
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("retort-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == "target" || name == "migrations" {
+            continue;
+        }
+        let src = entry.path();
+        if src.is_dir() {
+            copy_dir(&src, &to.join(&name))?;
+        } else {
+            std::fs::copy(&src, to.join(&name))?;
+        }
     }
+    std::fs::create_dir_all(to.join("migrations"))?;
     Ok(())
 }

@@ -1,1 +1,580 @@
-fn main() {}
+//! `retort`: the command line. Parses flags with clap, calls the engine, prints, picks exit codes.
+//! Exit codes: 0 ok; 1 drift found or a migration failed; 2 usage, configuration or model error.
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use retort::config::{self, Config};
+use retort_migrate as migrate;
+
+/// Schema-diff autogenerate and migrations for PostgreSQL, driven by annotated Rust structs.
+#[derive(Parser)]
+#[command(name = "retort", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct GlobalArgs {
+    /// Path to retort.toml (default: search the current directory and its parents).
+    #[arg(long, short = 'c', global = true)]
+    config: Option<PathBuf>,
+    /// Database URL; overrides DATABASE_URL and retort.toml.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create retort.toml and an empty migrations directory here.
+    Init,
+    /// Write a new migration revision on top of the current head.
+    Revision {
+        /// What the migration does; becomes part of its id.
+        #[arg(short, long)]
+        message: String,
+        /// Fill the migration with the difference between the models and the database.
+        #[arg(long)]
+        autogenerate: bool,
+        /// Write the revision even when autogenerate finds no change.
+        #[arg(long)]
+        empty: bool,
+        /// Parent revision when there are several heads (default: the single head).
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Print the migration autogenerate would write, without writing it.
+    Diff {
+        /// Output format: SQL text with hazard comments, or JSON changes and hazards.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Exit 1 when the models and the database differ (for CI), 0 when they match.
+    Check {
+        /// Output format of the pending changes.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Apply migrations up to TARGET: `head`, `heads`, a revision id or unique prefix, `+N`.
+    Upgrade {
+        /// Target revision.
+        #[arg(default_value = "head")]
+        target: String,
+        /// Print the SQL instead of running it (offline with `FROM:TO`).
+        #[arg(long)]
+        sql: bool,
+        /// Run even though an applied migration's file changed since it was recorded in retort.sum.
+        #[arg(long)]
+        allow_edited: bool,
+    },
+    /// Revert migrations down to TARGET: `-N`, a revision id or prefix, `base`.
+    Downgrade {
+        /// Target revision (`-1` reverts the last one).
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        /// Print the SQL instead of running it (offline with `FROM:TO`).
+        #[arg(long)]
+        sql: bool,
+        /// Run even though a migration's file changed since it was recorded in retort.sum.
+        #[arg(long)]
+        allow_edited: bool,
+    },
+    /// Set the version table to TARGET without running any migration.
+    Stamp {
+        /// Target revision: `head`, an id or prefix, `base`.
+        target: String,
+        /// Delete all version rows first.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Show the revision(s) the database is at.
+    Current {
+        /// Also show each revision's message and parents.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// List migrations, newest first (no database needed).
+    History {
+        /// Show parents, creation time and files.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// List the head revisions (no database needed).
+    Heads,
+    /// Show one revision's header and SQL.
+    Show {
+        /// Revision id or unique prefix.
+        revision: String,
+    },
+    /// Write a merge revision with several parents, joining branches into one head.
+    Merge {
+        /// The revisions to merge (ids or prefixes).
+        #[arg(required = true, num_args = 2..)]
+        revisions: Vec<String>,
+        /// What the merge is for.
+        #[arg(short, long)]
+        message: String,
+    },
+    /// Print the schema as Retort reads it: from the database (default) or from the models.
+    Inspect {
+        /// Read the models instead of the database.
+        #[arg(long)]
+        models: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: i32,
+    error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let code = exit_code(&error);
+        Failure { code, error }
+    }
+}
+
+/// The one place that maps errors to exit codes.
+fn exit_code(error: &anyhow::Error) -> i32 {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<migrate::Error>() {
+            if migrate::is_execution_failure(e) {
+                return 1;
+            }
+        }
+    }
+    2
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            std::process::exit(f.code);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, Failure> {
+    if let Command::Init = cli.command {
+        return init();
+    }
+    let mut cfg = config::load(cli.global.config.as_deref())?;
+    if let Some(url) = cli.global.database_url {
+        cfg.database_url = Some(url);
+    }
+    match cli.command {
+        Command::Init => unreachable_init(),
+        Command::Revision {
+            message,
+            autogenerate,
+            empty,
+            head,
+        } => revision(&cfg, &message, autogenerate, empty, head.as_deref()),
+        Command::Diff { format } => diff(&cfg, format, false),
+        Command::Check { format } => diff(&cfg, format, true),
+        Command::Upgrade {
+            target,
+            sql,
+            allow_edited,
+        } => migrate_cmd(&cfg, migrate::Direction::Up, &target, sql, allow_edited),
+        Command::Downgrade {
+            target,
+            sql,
+            allow_edited,
+        } => migrate_cmd(&cfg, migrate::Direction::Down, &target, sql, allow_edited),
+        Command::Stamp { target, purge } => stamp(&cfg, &target, purge),
+        Command::Current { verbose } => current(&cfg, verbose),
+        Command::History { verbose } => history(&cfg, verbose),
+        Command::Heads => heads(&cfg),
+        Command::Show { revision } => show(&cfg, &revision),
+        Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
+        Command::Inspect { models, format } => inspect(&cfg, models, format),
+    }
+}
+
+fn unreachable_init() -> Result<i32, Failure> {
+    Err(anyhow!("init is handled before the config is loaded").into())
+}
+
+fn init() -> Result<i32, Failure> {
+    let path = PathBuf::from(config::FILE_NAME);
+    if path.exists() {
+        return Err(anyhow!("{} already exists here", config::FILE_NAME).into());
+    }
+    std::fs::write(&path, config::TEMPLATE)?;
+    std::fs::create_dir_all("migrations")?;
+    println!("created {} and migrations/", config::FILE_NAME);
+    println!("next: point [models] paths at your #[derive(Table)] structs, then run `retort revision --autogenerate -m \"initial schema\"`");
+    Ok(0)
+}
+
+fn db_url(cfg: &Config) -> anyhow::Result<&str> {
+    cfg.database_url.as_deref().ok_or_else(|| {
+        anyhow!("no database configured: set DATABASE_URL, pass --database-url, or set [database] url in retort.toml")
+    })
+}
+
+fn connect(cfg: &Config) -> anyhow::Result<postgres::Client> {
+    retort::connect(db_url(cfg)?)
+}
+
+fn load_graph(cfg: &Config) -> anyhow::Result<migrate::Graph> {
+    Ok(migrate::load(&cfg.migrations_dir)?)
+}
+
+fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
+    retort::read_models(cfg).map_err(|e| anyhow!("cannot read the models:\n{e}"))
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    // Tests and reproducible builds inject the clock.
+    std::env::var("RETORT_NOW")
+        .ok()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .unwrap_or_else(chrono::Utc::now)
+}
+
+/// Reads models and database and diffs them, reporting timings on stderr.
+fn autogenerate(cfg: &Config, client: &mut postgres::Client) -> anyhow::Result<retort::Generated> {
+    let t0 = Instant::now();
+    let models = read_models(cfg)?;
+    let t1 = Instant::now();
+    let db = retort::introspect(client, &cfg.scope)?;
+    let t2 = Instant::now();
+    let generated = retort::generate(&db, &models.catalog, &cfg.scope);
+    eprintln!(
+        "read {} model table(s) in {:.0?}, {} database table(s) in {:.0?}, diffed in {:.0?}",
+        models.catalog.tables().count(),
+        t1 - t0,
+        db.tables().count(),
+        t2 - t1,
+        t2.elapsed()
+    );
+    Ok(generated)
+}
+
+/// Refuses to autogenerate against a database that is not at the head of the migrations.
+fn require_at_heads(
+    graph: &migrate::Graph,
+    client: &mut postgres::Client,
+    cfg: &Config,
+) -> anyhow::Result<()> {
+    let mut runner = migrate::Runner::new(client, &cfg.scope.version_table);
+    let mut current = runner.current()?;
+    let mut heads = graph.heads();
+    current.sort();
+    heads.sort();
+    if current != heads {
+        bail!(
+            "the database is not up to date (at {}, heads are {}): run `retort upgrade head` first, then autogenerate",
+            if current.is_empty() { "base".to_string() } else { current.join(", ") },
+            if heads.is_empty() { "base".to_string() } else { heads.join(", ") }
+        );
+    }
+    Ok(())
+}
+
+fn revision(
+    cfg: &Config,
+    message: &str,
+    autogenerate_: bool,
+    empty: bool,
+    head: Option<&str>,
+) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let parents = match head {
+        Some(h) => vec![graph.resolve(h)?],
+        None => {
+            let heads = graph.heads();
+            if heads.len() > 1 {
+                return Err(anyhow!(
+                    "there are {} heads ({}): run `retort merge {} -m \"merge\"` first, or pick one with --head",
+                    heads.len(),
+                    heads.join(", "),
+                    heads.join(" ")
+                )
+                .into());
+            }
+            heads
+        }
+    };
+    let (up, down, changes) = if autogenerate_ {
+        let mut client = connect(cfg)?;
+        require_at_heads(&graph, &mut client, cfg)?;
+        let g = autogenerate(cfg, &mut client)?;
+        if g.is_empty() && !empty {
+            println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
+            return Ok(0);
+        }
+        (g.up, g.down, g.changes)
+    } else {
+        (String::new(), String::new(), Vec::new())
+    };
+    let m = migrate::write_revision(
+        &cfg.migrations_dir,
+        &migrate::NewRevision {
+            message,
+            parents,
+            created: now(),
+            up_body: up,
+            down_body: down,
+        },
+    )?;
+    println!("created {}", m.dir.display());
+    for c in &changes {
+        println!("  {}", describe(c));
+    }
+    for h in retort_render::hazards(&changes) {
+        println!("  WARNING ({}): {}", h.kind.label(), h.message);
+    }
+    if autogenerate_ {
+        println!("review up.sql and down.sql, then run `retort upgrade head`");
+    }
+    Ok(0)
+}
+
+/// One line per change for summaries.
+fn describe(c: &retort_schema::Change) -> String {
+    let sql = retort_render::statements(c)
+        .first()
+        .map(|s| s.sql.lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    sql.trim_end_matches(" (").to_string()
+}
+
+fn diff(cfg: &Config, format: Format, check: bool) -> Result<i32, Failure> {
+    let mut client = connect(cfg)?;
+    let g = autogenerate(cfg, &mut client)?;
+    if format == Format::Json {
+        let hazards = retort_render::hazards(&g.changes);
+        let v = serde_json::json!({
+            "format_version": 1,
+            "changes": g.changes,
+            "hazards": hazards,
+            "up": g.up,
+            "down": g.down,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if g.is_empty() {
+        println!("no changes: the database matches the models");
+    } else if check {
+        println!(
+            "{} pending change(s) between the models and the database:",
+            g.changes.len()
+        );
+        for c in &g.changes {
+            println!("  {}", describe(c));
+        }
+        println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
+    } else {
+        print!("{}", g.up);
+    }
+    Ok(if check && !g.is_empty() { 1 } else { 0 })
+}
+
+fn migrate_cmd(
+    cfg: &Config,
+    direction: migrate::Direction,
+    target: &str,
+    sql: bool,
+    allow_edited: bool,
+) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    if sql {
+        let (from, to) = match target.split_once(':') {
+            Some((f, t)) => (Some(f.to_string()), t.to_string()),
+            None => {
+                // Without FROM, start where the database is, if one is reachable; else from base.
+                let from = match cfg.database_url.as_deref().map(retort::connect) {
+                    Some(Ok(mut client)) => {
+                        let mut runner =
+                            migrate::Runner::new(&mut client, &cfg.scope.version_table);
+                        let cur = runner.current()?;
+                        (!cur.is_empty()).then(|| cur.join(","))
+                    }
+                    _ => None,
+                };
+                (from, target.to_string())
+            }
+        };
+        let steps = migrate::plan_offline(&graph, from.as_deref(), &to, direction)?;
+        print!(
+            "{}",
+            migrate::offline_sql(&graph, &steps, &cfg.scope.version_table)
+        );
+        return Ok(0);
+    }
+    let mut client = connect(cfg)?;
+    let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+    let steps = match direction {
+        migrate::Direction::Up => runner.plan_upgrade(&graph, target)?,
+        migrate::Direction::Down => runner.plan_downgrade(&graph, target)?,
+    };
+    if steps.is_empty() {
+        println!("nothing to do: the database is already at {target}");
+        return Ok(0);
+    }
+    let started = Instant::now();
+    let total = steps.len();
+    let mut observer = |ev: &migrate::StepEvent| eprintln!("{ev}");
+    runner.run(&graph, &steps, allow_edited, &mut observer)?;
+    println!(
+        "{} {total} migration(s) in {:.2?}",
+        match direction {
+            migrate::Direction::Up => "applied",
+            migrate::Direction::Down => "reverted",
+        },
+        started.elapsed()
+    );
+    Ok(0)
+}
+
+fn stamp(cfg: &Config, target: &str, purge: bool) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let mut client = connect(cfg)?;
+    let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+    runner.stamp(&graph, target, purge)?;
+    let cur = runner.current()?;
+    println!(
+        "stamped: the database is now at {}",
+        if cur.is_empty() {
+            "base".into()
+        } else {
+            cur.join(", ")
+        }
+    );
+    Ok(0)
+}
+
+fn current(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let mut client = connect(cfg)?;
+    let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+    let cur = runner.current()?;
+    if cur.is_empty() {
+        println!("base (no migration applied)");
+    }
+    let heads = graph.heads();
+    for id in &cur {
+        let tag = if heads.contains(id) { " (head)" } else { "" };
+        println!("{id}{tag}");
+        if verbose {
+            if let Some(m) = graph.get(id) {
+                println!("    message: {}", m.message);
+                println!("    revises: {}", parents_text(&m.parents));
+                println!("    created: {}", m.created);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn parents_text(p: &[String]) -> String {
+    if p.is_empty() {
+        "base".into()
+    } else {
+        p.join(", ")
+    }
+}
+
+fn history(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let heads = graph.heads();
+    for m in graph.history() {
+        let tag = if heads.contains(&m.id) { " (head)" } else { "" };
+        println!(
+            "{} -> {}{tag}, {}",
+            parents_text(&m.parents),
+            m.id,
+            m.message
+        );
+        if verbose {
+            println!("    created: {}", m.created);
+            println!("    path: {}", m.dir.display());
+        }
+    }
+    Ok(0)
+}
+
+fn heads(cfg: &Config) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    for h in graph.heads() {
+        println!("{h} (head)");
+    }
+    Ok(0)
+}
+
+fn show(cfg: &Config, rev: &str) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let id = graph.resolve(rev)?;
+    let m = graph
+        .get(&id)
+        .with_context(|| format!("revision {id} vanished"))?;
+    println!("revision: {}", m.id);
+    println!("revises:  {}", parents_text(&m.parents));
+    println!("message:  {}", m.message);
+    println!("created:  {}", m.created);
+    println!("path:     {}", m.dir.display());
+    println!("\n-- up.sql\n{}", m.up);
+    println!("-- down.sql\n{}", m.down);
+    Ok(0)
+}
+
+fn merge(cfg: &Config, revs: &[String], message: &str) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let parents = revs
+        .iter()
+        .map(|r| graph.resolve(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let m = migrate::write_revision(
+        &cfg.migrations_dir,
+        &migrate::NewRevision {
+            message,
+            parents,
+            created: now(),
+            up_body: String::new(),
+            down_body: String::new(),
+        },
+    )?;
+    println!("created merge revision {}", m.dir.display());
+    Ok(0)
+}
+
+fn inspect(cfg: &Config, from_models: bool, format: Format) -> Result<i32, Failure> {
+    let catalog = if from_models {
+        cfg.scope.filter(read_models(cfg)?.catalog)
+    } else {
+        let mut client = connect(cfg)?;
+        retort::introspect(&mut client, &cfg.scope)?
+    };
+    match format {
+        Format::Json => println!("{}", catalog.to_json()),
+        Format::Text => {
+            // The DDL that creates the schema from nothing: readable and copy-pasteable.
+            let g = retort::generate(&Default::default(), &catalog, &cfg.scope);
+            print!("{}", g.up);
+        }
+    }
+    Ok(0)
+}

@@ -1,1 +1,95 @@
-//! placeholder
+//! Reads the live PostgreSQL catalog of the configured schemas into Retort's Schema IR.
+//! A fixed set of batched pg_catalog queries (one per object kind, all tables at once).
+
+mod introspect;
+mod query;
+
+use postgres::IsolationLevel;
+use retort_schema::{Catalog, Scope};
+
+/// How many catalog queries one `introspect` call sends, however many tables there are.
+pub const QUERY_COUNT: usize = query::ALL.len();
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A catalog query failed, or one of its values could not be read.
+    #[error("catalog query `{query}` failed")]
+    Query {
+        query: &'static str,
+        #[source]
+        source: postgres::Error,
+    },
+    /// A catalog query returned something this reader does not understand.
+    #[error("catalog query `{query}` returned an unexpected value: {detail}")]
+    Unexpected { query: &'static str, detail: String },
+    /// The read-only snapshot the queries run in could not be opened or closed.
+    #[error("catalog snapshot transaction failed")]
+    Transaction {
+        #[source]
+        source: postgres::Error,
+    },
+}
+
+/// The server's `server_version_num`, e.g. `150018` for 15.18.
+pub fn server_version(client: &mut postgres::Client) -> Result<u32, Error> {
+    let q = &query::SERVER_VERSION;
+    let rows = client
+        .query(q.sql_for(query::VERSION_UNKNOWN).as_ref(), &[])
+        .map_err(|source| Error::Query {
+            query: q.name,
+            source,
+        })?;
+    introspect::server_version(&rows)
+}
+
+/// Reads the schemas in `scope` into a canonical `Catalog`: tables (ordinary and partitioned,
+/// not partitions, not extension members, not the version table) and enums.
+///
+/// Sends exactly `QUERY_COUNT` queries, inside one read-only repeatable-read transaction so they
+/// all see the same snapshot; `client` must not be inside a transaction already.
+pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalog, Error> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(|source| Error::Transaction { source })?;
+    let version = introspect::server_version(&query::run(
+        &mut tx,
+        &query::SERVER_VERSION,
+        query::VERSION_UNKNOWN,
+        &[],
+    )?)?;
+    query::run(&mut tx, &query::SEARCH_PATH, version, &[])?;
+    let schemas = &scope.schemas;
+    let enums = query::run(&mut tx, &query::ENUMS, version, &[schemas])?;
+    let tables = query::run(&mut tx, &query::TABLES, version, &[schemas])?;
+    let columns = query::run(&mut tx, &query::COLUMNS, version, &[schemas])?;
+    let constraints = query::run(&mut tx, &query::CONSTRAINTS, version, &[schemas])?;
+    let indexes = query::run(&mut tx, &query::INDEXES, version, &[schemas])?;
+    tx.commit()
+        .map_err(|source| Error::Transaction { source })?;
+
+    let mut catalog = Catalog::default();
+    for e in introspect::enums(&enums)? {
+        catalog.schema_mut(&e.name.schema).enums.push(e);
+    }
+    let mut by_oid = introspect::tables(&tables)?;
+    introspect::add_columns(&mut by_oid, &columns)?;
+    introspect::add_constraints(&mut by_oid, &constraints)?;
+    introspect::add_indexes(&mut by_oid, &indexes)?;
+    for table in by_oid.into_values() {
+        catalog.schema_mut(&table.name.schema).tables.push(table);
+    }
+    let mut catalog = scope.filter(catalog);
+    catalog.canonicalize();
+    Ok(catalog.without_empty_schemas())
+}
+
+/// Catalog queries `introspect` has sent from the calling thread so far (the `BEGIN` / `COMMIT`
+/// around them are not counted). The difference around one call is always `QUERY_COUNT`; tests
+/// use it to prove that no query runs per table.
+pub fn queries_issued() -> usize {
+    query::issued()
+}

@@ -1,1 +1,23 @@
-//! placeholder
+//! Migration files, the revision graph, `retort.sum` and the runner that applies migrations to
+//! PostgreSQL under an advisory lock, one transaction per migration with its version update.
+
+mod error;
+mod file;
+mod graph;
+mod plan;
+mod runner;
+mod split;
+mod sum;
+
+pub use error::{is_execution_failure, ChecksumProblem, Error};
+pub use file::{
+    load, rehash, revision_id, slug, write_revision, Migration, NewRevision, DOWN_FILE, UP_FILE,
+};
+pub use graph::Graph;
+pub use plan::{
+    applied_set, offline_sql, plan_downgrade_from, plan_offline, plan_upgrade_from, quote_table,
+    transaction_blocker, Direction, Step,
+};
+pub use runner::{Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
+pub use split::{split_statements, SqlStatement, MAX_WORDS};
+pub use sum::{sum_text, verify_sum, write_sum, SUM_FILE};

@@ -1,0 +1,30 @@
+-- Live columns of every table in the configured schemas ($1), in attnum order.
+-- `elem_*` describe the element type for arrays and the type itself otherwise, so that enum,
+-- domain and composite columns can be named by their schema-qualified type.
+-- Expressions are deparsed in pretty mode (fewest parentheses), like index keys.
+SELECT
+    a.attrelid AS table_oid,
+    a.attname::text AS name,
+    format_type(a.atttypid, a.atttypmod) AS type_sql,
+    (t.typcategory = 'A' AND t.typelem <> 0) AS is_array,
+    et.typtype::text AS elem_kind,
+    en.nspname::text AS elem_schema,
+    et.typname::text AS elem_name,
+    a.attnotnull AS not_null,
+    pg_get_expr(ad.adbin, ad.adrelid, true) AS default_expr,
+    a.attidentity::text AS identity,
+    a.attgenerated::text AS generated,
+    col_description(a.attrelid, a.attnum) AS comment
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type et
+  ON et.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem ELSE t.oid END
+JOIN pg_namespace en ON en.oid = et.typnamespace
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE n.nspname = ANY($1::text[])
+  AND c.relkind IN ('r', 'p')
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum

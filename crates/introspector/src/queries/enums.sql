@@ -1,0 +1,20 @@
+-- Enum types of the configured schemas ($1), labels in declared order.
+-- Types that belong to an extension are left out: the extension owns them.
+SELECT
+    n.nspname::text AS schema,
+    t.typname::text AS name,
+    ARRAY(
+        SELECT e.enumlabel::text
+        FROM pg_enum e
+        WHERE e.enumtypid = t.oid
+        ORDER BY e.enumsortorder
+    ) AS labels
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = ANY($1::text[])
+  AND t.typtype = 'e'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+  )
+ORDER BY 1, 2

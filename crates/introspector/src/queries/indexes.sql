@@ -1,0 +1,38 @@
+-- Indexes of every table in the configured schemas ($1), except those that back a primary key,
+-- unique or exclusion constraint (the constraint stands for them).
+-- `columns` has one entry per index column (NULL for an expression); `key_defs` has
+-- pg_get_indexdef's pretty text for each key column; `options` has the indoption bits per key
+-- column. The predicate is deparsed in pretty mode too.
+SELECT
+    i.indrelid AS table_oid,
+    ic.relname::text AS name,
+    i.indisunique AS is_unique,
+    am.amname::text AS method,
+    i.indnkeyatts::int4 AS key_count,
+    ARRAY(
+        SELECT a.attname::text
+        FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+        LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        ORDER BY k.ord
+    ) AS columns,
+    ARRAY(
+        SELECT pg_get_indexdef(i.indexrelid, k.ord, true)
+        FROM generate_series(1, i.indnkeyatts::int4) AS k(ord)
+        ORDER BY k.ord
+    ) AS key_defs,
+    i.indoption::int2[] AS options,
+    pg_get_expr(i.indpred, i.indrelid, true) AS predicate
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+WHERE n.nspname = ANY($1::text[])
+  AND t.relkind IN ('r', 'p')
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_constraint c
+      WHERE c.conindid = i.indexrelid
+        AND c.conrelid = i.indrelid
+        AND c.contype IN ('p', 'u', 'x')
+  )
+ORDER BY i.indrelid, ic.relname

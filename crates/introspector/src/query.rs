@@ -1,0 +1,129 @@
+//! The catalog queries (one `.sql` file per object kind) and the one function that runs them.
+//! Every catalog query `introspect` sends goes through `run`, which counts it for `queries_issued`.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use postgres::types::ToSql;
+use postgres::{Row, Transaction};
+
+use crate::Error;
+
+/// One catalog query: a name for error messages and the SQL text from `src/queries/`.
+pub(crate) struct Query {
+    pub(crate) name: &'static str,
+    sql: &'static str,
+}
+
+pub(crate) const SERVER_VERSION: Query = Query {
+    name: "server_version",
+    sql: include_str!("queries/server_version.sql"),
+};
+pub(crate) const SEARCH_PATH: Query = Query {
+    name: "search_path",
+    sql: include_str!("queries/search_path.sql"),
+};
+pub(crate) const ENUMS: Query = Query {
+    name: "enums",
+    sql: include_str!("queries/enums.sql"),
+};
+pub(crate) const TABLES: Query = Query {
+    name: "tables",
+    sql: include_str!("queries/tables.sql"),
+};
+pub(crate) const COLUMNS: Query = Query {
+    name: "columns",
+    sql: include_str!("queries/columns.sql"),
+};
+pub(crate) const CONSTRAINTS: Query = Query {
+    name: "constraints",
+    sql: include_str!("queries/constraints.sql"),
+};
+pub(crate) const INDEXES: Query = Query {
+    name: "indexes",
+    sql: include_str!("queries/indexes.sql"),
+};
+
+/// Every query `introspect` runs, each exactly once.
+pub(crate) const ALL: [&Query; 7] = [
+    &SERVER_VERSION,
+    &SEARCH_PATH,
+    &ENUMS,
+    &TABLES,
+    &COLUMNS,
+    &CONSTRAINTS,
+    &INDEXES,
+];
+
+/// The first server version with `pg_index.indnullsnotdistinct` (`UNIQUE NULLS NOT DISTINCT`).
+const NULLS_NOT_DISTINCT_SINCE: u32 = 150_000;
+
+/// The column that `constraints.sql` reads only on servers that have it.
+const NULLS_NOT_DISTINCT_COLUMN: &str = "ix.indnullsnotdistinct";
+
+/// Passed as the server version before it is known; only `SERVER_VERSION` runs with it.
+pub(crate) const VERSION_UNKNOWN: u32 = 0;
+
+impl Query {
+    /// The SQL to send to a server of `version`: on servers older than 15 the
+    /// `indnullsnotdistinct` column does not exist, and every unique constraint is
+    /// `NULLS DISTINCT`.
+    pub(crate) fn sql_for(&self, version: u32) -> Cow<'static, str> {
+        if version < NULLS_NOT_DISTINCT_SINCE && self.sql.contains(NULLS_NOT_DISTINCT_COLUMN) {
+            Cow::Owned(self.sql.replace(NULLS_NOT_DISTINCT_COLUMN, "false"))
+        } else {
+            Cow::Borrowed(self.sql)
+        }
+    }
+}
+
+thread_local! {
+    static ISSUED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Catalog queries sent by this thread so far (see `crate::queries_issued`).
+pub(crate) fn issued() -> usize {
+    ISSUED.with(Cell::get)
+}
+
+/// Runs `query` (as spelled for a server of `version`) and returns all its rows.
+pub(crate) fn run(
+    tx: &mut Transaction<'_>,
+    query: &Query,
+    version: u32,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, Error> {
+    ISSUED.with(|n| n.set(n.get() + 1));
+    tx.query(query.sql_for(version).as_ref(), params)
+        .map_err(|source| Error::Query {
+            query: query.name,
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_have_distinct_names_and_a_comment_header() {
+        for (i, q) in ALL.iter().enumerate() {
+            assert!(q.sql.starts_with("-- "), "{} has no header comment", q.name);
+            assert!(
+                ALL[..i].iter().all(|p| p.name != q.name),
+                "{} twice",
+                q.name
+            );
+        }
+    }
+
+    #[test]
+    fn old_servers_read_nulls_not_distinct_as_false() {
+        assert!(CONSTRAINTS.sql.contains(NULLS_NOT_DISTINCT_COLUMN));
+        let old = CONSTRAINTS.sql_for(140_000);
+        assert!(!old.contains(NULLS_NOT_DISTINCT_COLUMN));
+        assert!(old.contains("coalesce(false, false)"));
+        assert_eq!(CONSTRAINTS.sql_for(150_000), CONSTRAINTS.sql);
+        assert_eq!(TABLES.sql_for(90_600), TABLES.sql);
+    }
+}

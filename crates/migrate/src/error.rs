@@ -1,0 +1,199 @@
+//! The one error type of the migrate crate: every variant names the migration, file or revision
+//! it is about, so the CLI can print it as is and pick an exit code with [`Error::is_usage`].
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What is wrong between `retort.sum` and the migration files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChecksumProblem {
+    /// The file's contents differ from what `retort.sum` recorded.
+    Edited,
+    /// The file exists but `retort.sum` does not list it.
+    NotRecorded,
+    /// `retort.sum` lists the file but it no longer exists.
+    Removed,
+    /// The file is listed at another place in history (a migration was inserted before it).
+    Reordered,
+    /// The first line of `retort.sum` does not match the lines below it.
+    SumEdited,
+}
+
+impl fmt::Display for ChecksumProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ChecksumProblem::Edited => "it was edited after retort.sum was written",
+            ChecksumProblem::NotRecorded => "it is not listed in retort.sum",
+            ChecksumProblem::Removed => "it is listed in retort.sum but no longer exists",
+            ChecksumProblem::Reordered => {
+                "it moved in history (a migration was added before it or history was rewritten)"
+            }
+            ChecksumProblem::SumEdited => "retort.sum itself was edited by hand",
+        })
+    }
+}
+
+/// Errors of the migrate crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file or directory failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A migration file's header (or a `-- retort:` directive) is malformed.
+    #[error("{}:{line}: {message}", file.display())]
+    Header {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// `write_revision` would overwrite an existing migration.
+    #[error("migration directory {} already exists", dir.display())]
+    RevisionExists { dir: PathBuf },
+    /// A migration revises a revision that has no migration file.
+    #[error("migration {id} revises {parent}, but no migration {parent} exists in {}", dir.display())]
+    MissingParent {
+        id: String,
+        parent: String,
+        dir: PathBuf,
+    },
+    /// The `revises` lines form a cycle; `ids` walks it and ends where it started.
+    #[error("migrations form a cycle: {}", ids.join(" -> "))]
+    Cycle { ids: Vec<String> },
+    /// Two migration directories declare the same revision id.
+    #[error("revision {id} is declared twice: in {} and in {}", first.display(), second.display())]
+    DuplicateId {
+        id: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// No migration matches the revision (or prefix) given by the user.
+    #[error("unknown revision {spec}{}", candidates_hint(candidates))]
+    UnknownRevision {
+        spec: String,
+        candidates: Vec<String>,
+    },
+    /// A revision prefix matches several migrations.
+    #[error("revision {spec} is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousRevision {
+        spec: String,
+        candidates: Vec<String>,
+    },
+    /// `head` was asked for but history has several heads.
+    #[error(
+        "there are {} heads ({}): upgrade to `heads` to apply all of them, or join them with `retort merge`",
+        heads.len(),
+        heads.join(", ")
+    )]
+    MultipleHeads { heads: Vec<String> },
+    /// An upgrade/downgrade/stamp target that cannot be used.
+    #[error("invalid target {spec}: {reason}")]
+    Target { spec: String, reason: String },
+    /// The version table names a revision that has no migration file.
+    #[error(
+        "database is at revision {id} which has no migration file in {}; \
+         if the file is gone on purpose, fix the version table with `retort stamp <revision> --purge`",
+        dir.display()
+    )]
+    UnknownDbRevision { id: String, dir: PathBuf },
+    /// A planned step no longer fits the database (another process changed it since planning).
+    #[error("cannot run migration {id}: {reason}")]
+    PlanOutdated { id: String, reason: String },
+    /// A migration body contains BEGIN/COMMIT/ROLLBACK, which would break the per-migration transaction.
+    #[error(
+        "{}:{line}: migration {id} contains `{statement}`; retort runs each migration in its own transaction, \
+         remove the transaction control (use `-- retort:no-transaction` to run outside one)",
+        file.display()
+    )]
+    TransactionControl {
+        id: String,
+        file: PathBuf,
+        line: usize,
+        statement: String,
+    },
+    /// `retort.sum` is missing.
+    #[error(
+        "{} is missing; write it with `retort hash` after reviewing the migrations, or pass --allow-edited",
+        path.display()
+    )]
+    SumMissing { path: PathBuf },
+    /// `retort.sum` cannot be parsed.
+    #[error("{}:{line}: malformed retort.sum line", path.display())]
+    SumMalformed { path: PathBuf, line: usize },
+    /// A migration file does not match `retort.sum`.
+    #[error(
+        "{file}: {problem}; review the change, then accept it with `retort hash` or pass --allow-edited"
+    )]
+    Checksum {
+        file: String,
+        problem: ChecksumProblem,
+    },
+    /// A statement of a migration failed; the migration was rolled back (unless it ran outside a transaction).
+    #[error(
+        "migration {id} ({}:{line}): statement {number} failed: {message}\n  {statement}{}",
+        file.display(),
+        if *in_transaction { "" } else {
+            "\n  (this migration runs outside a transaction: its earlier statements stay applied)"
+        }
+    )]
+    Statement {
+        id: String,
+        file: PathBuf,
+        number: usize,
+        line: usize,
+        /// The first line of the failing statement.
+        statement: String,
+        /// PostgreSQL's message, with severity, SQLSTATE, position, detail and hint when given.
+        message: String,
+        in_transaction: bool,
+    },
+    /// A database call outside of migration statements failed (version table, lock, connection).
+    #[error("{context}: {source}")]
+    Db {
+        context: String,
+        source: postgres::Error,
+    },
+}
+
+/// True when `e` happened while changing the database (CLI exit code 1); false for usage and
+/// configuration errors (exit code 2). The same as `!e.is_usage()`.
+pub fn is_execution_failure(e: &Error) -> bool {
+    !e.is_usage()
+}
+
+fn candidates_hint(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean one of: {}", candidates.join(", "))
+    }
+}
+
+impl Error {
+    /// True for errors caused by the project's files or the user's arguments (CLI exit code 2),
+    /// false for failures while talking to or changing the database (exit code 1).
+    pub fn is_usage(&self) -> bool {
+        !matches!(
+            self,
+            Error::Statement { .. } | Error::Db { .. } | Error::PlanOutdated { .. }
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn db(context: impl Into<String>, source: postgres::Error) -> Error {
+        Error::Db {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! Migration files on disk: one directory per revision holding `up.sql` and `down.sql`, each opening
+//! with `-- retort:` header directives; reading them back, writing new ones, and naming them.
+
+use crate::error::Error;
+use crate::graph::Graph;
+use crate::sum;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+/// File name of the upgrade script inside a revision directory.
+pub const UP_FILE: &str = "up.sql";
+/// File name of the downgrade script inside a revision directory.
+pub const DOWN_FILE: &str = "down.sql";
+
+const BANNER: &str =
+    "-- Review this migration before applying it. Each statement runs in one transaction\n\
+                      -- with the version-table update unless marked `-- retort:no-transaction`.\n";
+
+/// One revision as read from disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// The revision id, which is also the directory name.
+    pub id: String,
+    /// Parent revision ids (empty for a base, several for a merge).
+    pub parents: Vec<String>,
+    pub message: String,
+    /// RFC 3339 creation time from the header, as written.
+    pub created: String,
+    /// The revision directory.
+    pub dir: PathBuf,
+    /// Body of up.sql (the text after the header).
+    pub up: String,
+    /// Body of down.sql (the text after the header).
+    pub down: String,
+    /// 1-based line of up.sql on which `up` starts.
+    pub up_line: usize,
+    /// 1-based line of down.sql on which `down` starts.
+    pub down_line: usize,
+    /// up.sql carries `-- retort:no-transaction`.
+    pub up_no_transaction: bool,
+    /// down.sql carries `-- retort:no-transaction`.
+    pub down_no_transaction: bool,
+}
+
+impl Migration {
+    pub fn up_path(&self) -> PathBuf {
+        self.dir.join(UP_FILE)
+    }
+
+    pub fn down_path(&self) -> PathBuf {
+        self.dir.join(DOWN_FILE)
+    }
+
+    /// True when the migration joins several parents.
+    pub fn is_merge(&self) -> bool {
+        self.parents.len() > 1
+    }
+}
+
+/// What `write_revision` needs to create a migration.
+#[derive(Debug, Clone)]
+pub struct NewRevision<'a> {
+    pub message: &'a str,
+    /// Full ids of the parents; empty for the first migration, several for a merge.
+    pub parents: Vec<String>,
+    /// Creation time; it also gives the id its `YYYYMMDD_HHMMSS` prefix.
+    pub created: DateTime<Utc>,
+    pub up_body: String,
+    pub down_body: String,
+}
+
+/// The directory-name part derived from a message: lower-case ASCII letters and digits, every
+/// other run of characters turned into one `_`, trimmed, at most 40 characters.
+pub fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.truncate(40);
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// The revision id for a message and creation time: `YYYYMMDD_HHMMSS_<slug>`.
+pub fn revision_id(message: &str, created: &DateTime<Utc>) -> String {
+    let stamp = created.format("%Y%m%d_%H%M%S").to_string();
+    let slug = slug(message);
+    if slug.is_empty() {
+        stamp
+    } else {
+        format!("{stamp}_{slug}")
+    }
+}
+
+/// Creates the revision directory with up.sql and down.sql, then rewrites retort.sum.
+/// Fails if the directory exists, if a parent is unknown, if the existing history is broken, or
+/// if an existing retort.sum does not match the files (writing a new sum would bless the edit;
+/// accept edits explicitly with [`rehash`]).
+pub fn write_revision(migrations_dir: &Path, rev: &NewRevision) -> Result<Migration, Error> {
+    let existing = load(migrations_dir)?;
+    if migrations_dir.join(sum::SUM_FILE).exists() {
+        sum::verify_sum(migrations_dir, &existing)?;
+    }
+    let id = revision_id(rev.message, &rev.created);
+    for parent in &rev.parents {
+        if existing.get(parent).is_none() {
+            return Err(Error::MissingParent {
+                id,
+                parent: parent.clone(),
+                dir: migrations_dir.to_path_buf(),
+            });
+        }
+    }
+    let dir = migrations_dir.join(&id);
+    if dir.exists() || existing.get(&id).is_some() {
+        return Err(Error::RevisionExists { dir });
+    }
+    std::fs::create_dir_all(migrations_dir).map_err(|e| Error::io(migrations_dir, e))?;
+    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+
+    let message = rev.message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let revises = if rev.parents.is_empty() {
+        "base".to_string()
+    } else {
+        rev.parents.join(" ")
+    };
+    let created = rev.created.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let up = format!(
+        "-- retort:revision {id}\n-- retort:revises {revises}\n-- retort:message {message}\n\
+         -- retort:created {created}\n{BANNER}\n{}",
+        with_newline(&rev.up_body)
+    );
+    let down = format!(
+        "-- retort:revision {id}\n-- retort:down\n\n{}",
+        with_newline(&rev.down_body)
+    );
+    write_file(&dir.join(UP_FILE), &up)?;
+    write_file(&dir.join(DOWN_FILE), &down)?;
+
+    let graph = load(migrations_dir)?;
+    sum::write_sum(migrations_dir, &graph)?;
+    graph
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| Error::UnknownRevision {
+            spec: id,
+            candidates: Vec::new(),
+        })
+}
+
+/// Rewrites retort.sum for the files as they are now, accepting every edit (`retort hash`).
+pub fn rehash(migrations_dir: &Path) -> Result<Graph, Error> {
+    let graph = load(migrations_dir)?;
+    sum::write_sum(migrations_dir, &graph)?;
+    Ok(graph)
+}
+
+fn with_newline(body: &str) -> String {
+    let trimmed = body.trim_matches('\n');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}\n")
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+/// Reads every revision directory under `migrations_dir` into a [`Graph`]. A missing directory
+/// is an empty history; sub-directories holding neither up.sql nor down.sql are ignored.
+pub fn load(migrations_dir: &Path) -> Result<Graph, Error> {
+    let entries = match std::fs::read_dir(migrations_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Graph::new(migrations_dir, Vec::new())
+        }
+        Err(e) => return Err(Error::io(migrations_dir, e)),
+    };
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(migrations_dir, e))?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if path.is_dir() && !hidden {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    let mut migrations = Vec::new();
+    for dir in dirs {
+        let up_path = dir.join(UP_FILE);
+        let down_path = dir.join(DOWN_FILE);
+        match (up_path.exists(), down_path.exists()) {
+            (false, false) => continue,
+            (true, false) => return Err(missing_file(&down_path)),
+            (false, true) => return Err(missing_file(&up_path)),
+            (true, true) => {}
+        }
+        migrations.push(read_migration(&dir)?);
+    }
+    Graph::new(migrations_dir, migrations)
+}
+
+fn missing_file(path: &Path) -> Error {
+    Error::Header {
+        file: path.to_path_buf(),
+        line: 1,
+        message: "file is missing (every revision directory holds up.sql and down.sql)".into(),
+    }
+}
+
+/// Reads one revision directory (without checking its id against the directory name).
+fn read_migration(dir: &Path) -> Result<Migration, Error> {
+    let up_path = dir.join(UP_FILE);
+    let down_path = dir.join(DOWN_FILE);
+    let up = parse_file(&up_path, &read_text(&up_path)?, Kind::Up)?;
+    let down = parse_file(&down_path, &read_text(&down_path)?, Kind::Down)?;
+    let id = up.revision.clone();
+    if down.revision != id {
+        return Err(Error::Header {
+            file: down_path,
+            line: down.revision_line,
+            message: format!("revision {} does not match up.sql ({id})", down.revision),
+        });
+    }
+    Ok(Migration {
+        id,
+        parents: up.parents,
+        message: up.message,
+        created: up.created,
+        dir: dir.to_path_buf(),
+        up: up.body,
+        down: down.body,
+        up_line: up.body_line,
+        down_line: down.body_line,
+        up_no_transaction: up.no_transaction,
+        down_no_transaction: down.no_transaction,
+    })
+}
+
+pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|_| Error::Header {
+        file: path.to_path_buf(),
+        line: 1,
+        message: "file is not valid UTF-8".into(),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Up,
+    Down,
+}
+
+#[derive(Debug, Default)]
+struct Parsed {
+    revision: String,
+    revision_line: usize,
+    parents: Vec<String>,
+    message: String,
+    created: String,
+    no_transaction: bool,
+    body: String,
+    body_line: usize,
+}
+
+const DIRECTIVE: &str = "-- retort:";
+
+/// Splits a file into its header (the leading `--` lines) and body, reading the directives.
+fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
+    let err = |line: usize, message: String| Error::Header {
+        file: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut parsed = Parsed::default();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut revises_seen = false;
+    let mut down_seen = false;
+    let mut offset = 0;
+    let mut line_no = 0;
+    let mut in_header = true;
+    let mut body_start = None;
+    for raw in text.split_inclusive('\n') {
+        line_no += 1;
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let is_directive = line.starts_with(DIRECTIVE);
+        if in_header && !line.starts_with("--") {
+            in_header = false;
+        }
+        if !in_header {
+            if body_start.is_none() && !line.trim().is_empty() {
+                body_start = Some((offset, line_no));
+            }
+            if is_directive {
+                return Err(err(
+                    line_no,
+                    "`-- retort:` directives belong in the header at the top of the file".into(),
+                ));
+            }
+            offset += raw.len();
+            continue;
+        }
+        offset += raw.len();
+        let Some(rest) = line.strip_prefix(DIRECTIVE) else {
+            continue;
+        };
+        let (name, value) = match rest.split_once(char::is_whitespace) {
+            Some((n, v)) => (n, v.trim()),
+            None => (rest.trim(), ""),
+        };
+        if seen.contains(&name) {
+            return Err(err(line_no, format!("directive `{name}` is given twice")));
+        }
+        let allowed = match kind {
+            Kind::Up => [
+                "revision",
+                "revises",
+                "message",
+                "created",
+                "no-transaction",
+            ]
+            .as_slice(),
+            Kind::Down => ["revision", "down", "no-transaction"].as_slice(),
+        };
+        if !allowed.contains(&name) {
+            let hint = match (kind, name) {
+                (Kind::Up, "down") => " (it belongs in down.sql)".to_string(),
+                (Kind::Down, "revises" | "message" | "created") => {
+                    " (it belongs in up.sql)".to_string()
+                }
+                _ => format!(" (known: {})", allowed.join(", ")),
+            };
+            return Err(err(
+                line_no,
+                format!("unknown directive `-- retort:{name}`{hint}"),
+            ));
+        }
+        let takes_value = matches!(name, "revision" | "revises" | "message" | "created");
+        if takes_value && value.is_empty() && name != "message" {
+            return Err(err(line_no, format!("directive `{name}` needs a value")));
+        }
+        if !takes_value && !value.is_empty() {
+            return Err(err(line_no, format!("directive `{name}` takes no value")));
+        }
+        match name {
+            "revision" => {
+                check_id(value).map_err(|m| err(line_no, m))?;
+                parsed.revision = value.to_string();
+                parsed.revision_line = line_no;
+            }
+            "revises" => {
+                revises_seen = true;
+                if value != "base" {
+                    for parent in value.split_whitespace() {
+                        check_id(parent).map_err(|m| err(line_no, m))?;
+                        if parsed.parents.iter().any(|p| p == parent) {
+                            return Err(err(line_no, format!("parent {parent} is listed twice")));
+                        }
+                        parsed.parents.push(parent.to_string());
+                    }
+                }
+            }
+            "message" => parsed.message = value.to_string(),
+            "created" => parsed.created = value.to_string(),
+            "no-transaction" => parsed.no_transaction = true,
+            _ => down_seen = true,
+        }
+        seen.push(name);
+    }
+    if parsed.revision.is_empty() {
+        return Err(err(
+            1,
+            "header has no `-- retort:revision <id>` line".into(),
+        ));
+    }
+    if kind == Kind::Up && !revises_seen {
+        return Err(err(
+            1,
+            "header has no `-- retort:revises <parent ids | base>` line".into(),
+        ));
+    }
+    if kind == Kind::Down && !down_seen {
+        return Err(err(1, "header has no `-- retort:down` line".into()));
+    }
+    let (body_offset, body_line) = body_start.unwrap_or((text.len(), line_no + 1));
+    parsed.body = text[body_offset..].to_string();
+    parsed.body_line = body_line;
+    Ok(parsed)
+}
+
+/// Revision ids are directory names and appear space-separated in headers: ASCII letters, digits,
+/// `_`, `-` and `.`, not starting with `+`/`-`, and none of the words `base`, `head`, `heads`.
+pub(crate) fn check_id(id: &str) -> Result<(), String> {
+    let valid_chars = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if id.is_empty() || !valid_chars || id.starts_with(['-', '.']) {
+        return Err(format!(
+            "`{id}` is not a valid revision id (use letters, digits, `_`, `-` and `.`)"
+        ));
+    }
+    if matches!(id, "base" | "head" | "heads") {
+        return Err(format!("`{id}` is reserved and cannot be a revision id"));
+    }
+    Ok(())
+}
+
+/// Checks that the directory name of each migration matches its header id.
+pub(crate) fn check_dir_name(m: &Migration) -> Result<(), Error> {
+    let dir_name = m.dir.file_name().map(|n| n.to_string_lossy().to_string());
+    if dir_name.as_deref() != Some(m.id.as_str()) {
+        return Err(Error::Header {
+            file: m.up_path(),
+            line: 1,
+            message: format!(
+                "revision {} does not match its directory name {}",
+                m.id,
+                dir_name.unwrap_or_default()
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_lowercases_and_replaces_punctuation() {
+        assert_eq!(
+            slug("Add user email verification"),
+            "add_user_email_verification"
+        );
+        assert_eq!(slug("  --Drop: \"Users\" table!! "), "drop_users_table");
+        assert_eq!(slug("ünïcode ok"), "n_code_ok");
+        assert_eq!(slug("!!!"), "");
+        let long = slug("a very long message that keeps going on and on and on");
+        assert!(long.len() <= 40);
+        assert!(!long.ends_with('_'));
+    }
+
+    #[test]
+    fn header_and_body_are_split() {
+        let text = "-- retort:revision r1\n-- retort:revises base\n-- retort:message m\n\
+                    -- retort:created 2025-01-17T10:00:00Z\n-- banner\n\nCREATE TABLE t ();\n";
+        let p = parse_file(Path::new("x/up.sql"), text, Kind::Up).unwrap();
+        assert_eq!(p.revision, "r1");
+        assert!(p.parents.is_empty());
+        assert_eq!(p.body, "CREATE TABLE t ();\n");
+        assert_eq!(p.body_line, 7);
+    }
+
+    #[test]
+    fn unknown_directive_names_the_line() {
+        let text = "-- retort:revision r1\n-- retort:revises base\n-- retort:frobnicate\n";
+        let e = parse_file(Path::new("x/up.sql"), text, Kind::Up).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x/up.sql:3: unknown directive `-- retort:frobnicate` \
+             (known: revision, revises, message, created, no-transaction)"
+        );
+    }
+
+    #[test]
+    fn directive_in_body_is_an_error() {
+        let text =
+            "-- retort:revision r1\n-- retort:down\n\nDROP TABLE t;\n-- retort:no-transaction\n";
+        let e = parse_file(Path::new("x/down.sql"), text, Kind::Down).unwrap_err();
+        assert!(e.to_string().starts_with("x/down.sql:5: "), "{e}");
+    }
+}

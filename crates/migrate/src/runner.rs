@@ -1,0 +1,429 @@
+//! Applying steps to a live database: the version table, the advisory lock, one transaction per
+//! migration together with its version update, and errors that name the failing statement.
+
+use crate::error::Error;
+use crate::graph::Graph;
+use crate::plan::{
+    applied_set, create_version_table_sql, is_transaction_control, plan_downgrade_from,
+    plan_upgrade_from, quote_table, stamp_rows, transaction_blocker, version_sql, Direction, Step,
+};
+use crate::split::{split_statements, SqlStatement};
+use crate::sum::verify_sum;
+use postgres::error::ErrorPosition;
+use postgres::Client;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// Version table used when the configuration names none.
+pub const DEFAULT_VERSION_TABLE: &str = "retort_version";
+
+/// Key of the session-level advisory lock held while migrating: the first eight bytes of
+/// sha256("retort"), big-endian.
+pub const LOCK_KEY: i64 = -2_576_214_908_946_534_864;
+
+/// Progress reported by [`Runner::run`] so the CLI can print it (its `Display` is one line).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StepEvent<'a> {
+    /// Another process holds the migration lock; waiting for it.
+    WaitingForLock,
+    /// A step starts; `outside_transaction` gives the reason when it runs without one.
+    Started {
+        step: &'a Step,
+        outside_transaction: Option<&'a str>,
+    },
+    /// A step finished and the version table was updated.
+    Finished { step: &'a Step, elapsed: Duration },
+    /// A step was not needed any more (another process applied or reverted it meanwhile).
+    Skipped { step: &'a Step, reason: &'a str },
+}
+
+impl fmt::Display for StepEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepEvent::WaitingForLock => {
+                f.write_str("waiting for the migration lock held by another process")
+            }
+            StepEvent::Started {
+                step,
+                outside_transaction: None,
+            } => write!(f, "Running {}", step.describe()),
+            StepEvent::Started {
+                step,
+                outside_transaction: Some(reason),
+            } => write!(
+                f,
+                "Running {} outside a transaction ({reason})",
+                step.describe()
+            ),
+            StepEvent::Finished { step, elapsed } => {
+                write!(f, "Done {} in {elapsed:.2?}", step.id)
+            }
+            StepEvent::Skipped { step, reason } => write!(f, "Skipping {}: {reason}", step.id),
+        }
+    }
+}
+
+/// Runs migrations over one connection.
+pub struct Runner<'c> {
+    client: &'c mut Client,
+    version_table: String,
+    table: String,
+}
+
+impl<'c> Runner<'c> {
+    /// `version_table` is `name` (in schema public) or `schema.name`.
+    pub fn new(client: &'c mut Client, version_table: impl Into<String>) -> Self {
+        let version_table = version_table.into();
+        let table = quote_table(&version_table);
+        Runner {
+            client,
+            version_table,
+            table,
+        }
+    }
+
+    pub fn version_table(&self) -> &str {
+        &self.version_table
+    }
+
+    /// Rows of the version table (the applied heads), sorted; creates the table if missing.
+    pub fn current(&mut self) -> Result<Vec<String>, Error> {
+        self.ensure_table()?;
+        self.read_rows()
+    }
+
+    /// Steps from the database's current revision(s) up to `target` (`head`, `heads`, an id or
+    /// prefix, `+N`).
+    pub fn plan_upgrade(&mut self, graph: &Graph, target: &str) -> Result<Vec<Step>, Error> {
+        let current = self.current()?;
+        plan_upgrade_from(graph, &current, target)
+    }
+
+    /// Steps from the database's current revision(s) down to `target` (`-N`, an id or prefix
+    /// that stays applied, `base`).
+    pub fn plan_downgrade(&mut self, graph: &Graph, target: &str) -> Result<Vec<Step>, Error> {
+        let current = self.current()?;
+        plan_downgrade_from(graph, &current, target)
+    }
+
+    /// Applies `steps` under the advisory lock. retort.sum is checked first unless
+    /// `allow_edited` (any mismatch refuses to run, naming the file). Each step re-checks the version table under the lock, so a step another
+    /// process already ran is skipped; a failing step is rolled back and stops the run.
+    pub fn run(
+        &mut self,
+        graph: &Graph,
+        steps: &[Step],
+        allow_edited: bool,
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<(), Error> {
+        if !allow_edited {
+            verify_sum(graph.dir(), graph)?;
+        }
+        if steps.is_empty() {
+            return Ok(());
+        }
+        self.locked(observer, |runner, observer| {
+            runner.run_locked(graph, steps, observer)
+        })
+    }
+
+    /// Sets the version table to `target` (`head`, `heads`, `base`, an id or prefix) without
+    /// running migrations. Revisions on other branches stay. With `purge`, the table is emptied
+    /// first, so rows without a migration file are dropped instead of being an error.
+    pub fn stamp(&mut self, graph: &Graph, target: &str, purge: bool) -> Result<(), Error> {
+        self.locked(&mut |_: &StepEvent| {}, |runner, _| {
+            runner.ensure_table()?;
+            let rows = runner.read_rows()?;
+            let current = if purge {
+                Vec::new()
+            } else {
+                applied_set(graph, &rows)?;
+                rows.clone()
+            };
+            let after = stamp_rows(graph, &current, target)?;
+            let mut sql = String::new();
+            if purge {
+                sql = format!("DELETE FROM {};\n", runner.table);
+            }
+            sql.push_str(&version_sql(&runner.table, &current, &after));
+            let mut tx = runner
+                .client
+                .transaction()
+                .map_err(|e| Error::db("starting a transaction", e))?;
+            tx.batch_execute(&sql)
+                .map_err(|e| Error::db("updating the version table", e))?;
+            tx.commit()
+                .map_err(|e| Error::db("updating the version table", e))
+        })
+    }
+
+    /// Runs `f` while holding the advisory lock and releases it afterwards, also on error.
+    fn locked(
+        &mut self,
+        observer: &mut dyn FnMut(&StepEvent),
+        f: impl FnOnce(&mut Self, &mut dyn FnMut(&StepEvent)) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let got: bool = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| Error::db("taking the migration lock", e))?;
+        if !got {
+            observer(&StepEvent::WaitingForLock);
+            self.client
+                .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+                .map_err(|e| Error::db("waiting for the migration lock", e))?;
+        }
+        let result = f(self, observer);
+        let unlocked = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+            .map_err(|e| Error::db("releasing the migration lock", e));
+        result.and(unlocked.map(|_| ()))
+    }
+
+    fn exec(&mut self, sql: &str, context: &str) -> Result<(), Error> {
+        self.client
+            .batch_execute(sql)
+            .map_err(|e| Error::db(context, e))
+    }
+
+    /// Creates the version table unless it exists (under the lock, so that two processes do not
+    /// race on `CREATE TABLE`).
+    fn ensure_table(&mut self) -> Result<(), Error> {
+        let exists: bool = self
+            .client
+            .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&self.table])
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| Error::db("looking for the version table", e))?;
+        if exists {
+            return Ok(());
+        }
+        let mut sql = String::new();
+        if let Some((schema, _)) = self.version_table.split_once('.') {
+            sql.push_str(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {};\n",
+                crate::plan::quote_ident(schema)
+            ));
+        }
+        sql.push_str(&create_version_table_sql(&self.table));
+        self.locked(&mut |_: &StepEvent| {}, |runner, _| {
+            runner.exec(&sql, "creating the version table")
+        })
+    }
+
+    fn read_rows(&mut self) -> Result<Vec<String>, Error> {
+        let sql = format!("SELECT revision FROM {} ORDER BY revision", self.table);
+        let rows = self
+            .client
+            .query(&sql, &[])
+            .map_err(|e| Error::db("reading the version table", e))?;
+        rows.iter()
+            .map(|r| r.try_get::<_, String>(0))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::db("reading the version table", e))
+    }
+
+    fn server_version(&mut self) -> Result<i32, Error> {
+        let row = self
+            .client
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .map_err(|e| Error::db("reading the server version", e))?;
+        row.try_get(0)
+            .map_err(|e| Error::db("reading the server version", e))
+    }
+
+    fn run_locked(
+        &mut self,
+        graph: &Graph,
+        steps: &[Step],
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<(), Error> {
+        self.ensure_table()?;
+        let mut rows = self.read_rows()?;
+        let mut applied = applied_set(graph, &rows)?;
+        let server = self.server_version()?;
+        for step in steps {
+            let outdated = |reason: String| Error::PlanOutdated {
+                id: step.id.clone(),
+                reason,
+            };
+            let Some(m) = graph.get(&step.id) else {
+                return Err(outdated("it has no migration file".into()));
+            };
+            match step.direction {
+                Direction::Up => {
+                    if applied.contains(&step.id) {
+                        observer(&StepEvent::Skipped {
+                            step,
+                            reason: "already applied",
+                        });
+                        continue;
+                    }
+                    if let Some(p) = m.parents.iter().find(|p| !applied.contains(*p)) {
+                        return Err(outdated(format!("its parent {p} is not applied")));
+                    }
+                    applied.insert(step.id.clone());
+                }
+                Direction::Down => {
+                    if !applied.contains(&step.id) {
+                        observer(&StepEvent::Skipped {
+                            step,
+                            reason: "not applied",
+                        });
+                        continue;
+                    }
+                    let children = graph.children(&step.id);
+                    if let Some(c) = children.iter().find(|c| applied.contains(*c)) {
+                        return Err(outdated(format!("{c}, which revises it, is still applied")));
+                    }
+                    applied.remove(&step.id);
+                }
+            }
+            let after = graph.heads_of(&applied);
+            self.apply(step, &rows, &after, server, observer)?;
+            rows = after;
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        step: &Step,
+        before: &[String],
+        after: &[String],
+        server: i32,
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<(), Error> {
+        let stmts = split_statements(&step.sql);
+        if let Some(s) = stmts.iter().find(|s| is_transaction_control(s)) {
+            return Err(Error::TransactionControl {
+                id: step.id.clone(),
+                file: step.file.clone(),
+                line: step.first_line + s.line - 1,
+                statement: s.first_line().to_string(),
+            });
+        }
+        let outside: Option<String> = if step.no_transaction {
+            Some("marked `-- retort:no-transaction`".into())
+        } else {
+            stmts
+                .iter()
+                .find_map(|s| transaction_blocker(s, Some(server)))
+                .map(|what| format!("{what} cannot run inside a transaction"))
+        };
+        observer(&StepEvent::Started {
+            step,
+            outside_transaction: outside.as_deref(),
+        });
+        let started = Instant::now();
+        let version = version_sql(&self.table, before, after);
+        let version_context = format!("migration {}: updating the version table", step.id);
+        if outside.is_none() {
+            let mut tx = self
+                .client
+                .transaction()
+                .map_err(|e| Error::db("starting a transaction", e))?;
+            for (i, s) in stmts.iter().enumerate() {
+                tx.batch_execute(&s.sql)
+                    .map_err(|e| statement_error(step, i + 1, s, &e, true))?;
+            }
+            tx.batch_execute(&version)
+                .map_err(|e| Error::db(version_context.clone(), e))?;
+            tx.commit()
+                .map_err(|e| Error::db(format!("migration {}: commit", step.id), e))?;
+        } else {
+            for (i, s) in stmts.iter().enumerate() {
+                self.client
+                    .batch_execute(&s.sql)
+                    .map_err(|e| statement_error(step, i + 1, s, &e, false))?;
+            }
+            let mut tx = self
+                .client
+                .transaction()
+                .map_err(|e| Error::db("starting a transaction", e))?;
+            tx.batch_execute(&version)
+                .map_err(|e| Error::db(version_context.clone(), e))?;
+            tx.commit().map_err(|e| Error::db(version_context, e))?;
+        }
+        observer(&StepEvent::Finished {
+            step,
+            elapsed: started.elapsed(),
+        });
+        Ok(())
+    }
+}
+
+/// Builds [`Error::Statement`], turning PostgreSQL's character position into a file line/column.
+fn statement_error(
+    step: &Step,
+    number: usize,
+    stmt: &SqlStatement,
+    err: &postgres::Error,
+    in_transaction: bool,
+) -> Error {
+    let line = step.first_line + stmt.line - 1;
+    let message = match err.as_db_error() {
+        Some(db) => {
+            let mut m = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(ErrorPosition::Original(pos)) = db.position() {
+                let (l, c) = line_col(&stmt.sql, *pos as usize);
+                m.push_str(&format!(" at line {}, column {c}", line + l - 1));
+            }
+            if let Some(detail) = db.detail() {
+                m.push_str(&format!("; detail: {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                m.push_str(&format!("; hint: {hint}"));
+            }
+            m
+        }
+        None => err.to_string(),
+    };
+    Error::Statement {
+        id: step.id.clone(),
+        file: step.file.clone(),
+        number,
+        line,
+        statement: stmt.first_line().to_string(),
+        message,
+        in_transaction,
+    }
+}
+
+/// 1-based (line, column) of the 1-based character position `pos` in `text`.
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let mut line = 1;
+    let mut col = 1;
+    for c in text.chars().take(pos.saturating_sub(1)) {
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn lock_key_is_derived_from_retort() {
+        let digest = Sha256::digest(b"retort");
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        assert_eq!(LOCK_KEY, i64::from_be_bytes(first));
+    }
+
+    #[test]
+    fn positions_become_line_and_column() {
+        assert_eq!(line_col("SELECT x", 8), (1, 8));
+        assert_eq!(line_col("SELECT\n  x", 10), (2, 3));
+        assert_eq!(line_col("é\nx", 3), (2, 1));
+    }
+}

@@ -1,0 +1,153 @@
+//! `retort.sum`: a chained checksum of every migration file in graph order, so that editing,
+//! removing, inserting or reordering history is caught before anything runs.
+//!
+//! Format: the first line is `h1:<base64 sha256 of all following lines>`; then one line per file,
+//! `<id>/up.sql h1:<hash>` and `<id>/down.sql h1:<hash>`, where `<hash>` is the base64 sha256 of
+//! the previous line's hash text (empty for the first file), the file's relative path, a zero byte
+//! and the file's bytes.
+
+use crate::error::{ChecksumProblem, Error};
+use crate::file::{DOWN_FILE, UP_FILE};
+use crate::graph::Graph;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// File name of the checksum file inside the migrations directory.
+pub const SUM_FILE: &str = "retort.sum";
+
+fn b64(digest: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+fn chain_hash(previous: &str, path: &str, bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(previous.as_bytes());
+    h.update(path.as_bytes());
+    h.update([0u8]);
+    h.update(bytes);
+    format!("h1:{}", b64(&h.finalize()))
+}
+
+fn total_hash(lines: &[String]) -> String {
+    let mut h = Sha256::new();
+    for line in lines {
+        h.update(line.as_bytes());
+        h.update(b"\n");
+    }
+    format!("h1:{}", b64(&h.finalize()))
+}
+
+/// The files covered by the sum, in graph order: `(relative path, absolute path)`.
+fn files(graph: &Graph) -> Vec<(String, PathBuf)> {
+    graph
+        .iter()
+        .flat_map(|m| {
+            [
+                (format!("{}/{UP_FILE}", m.id), m.up_path()),
+                (format!("{}/{DOWN_FILE}", m.id), m.down_path()),
+            ]
+        })
+        .collect()
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// The text of `retort.sum` for the files as they are now.
+pub fn sum_text(graph: &Graph) -> Result<String, Error> {
+    let mut lines = Vec::new();
+    let mut previous = String::new();
+    for (rel, path) in files(graph) {
+        let hash = chain_hash(&previous, &rel, &read_bytes(&path)?);
+        lines.push(format!("{rel} {hash}"));
+        previous = hash;
+    }
+    let mut text = total_hash(&lines);
+    text.push('\n');
+    for line in &lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Writes `dir/retort.sum` for the files as they are now.
+pub fn write_sum(dir: &Path, graph: &Graph) -> Result<(), Error> {
+    let text = sum_text(graph)?;
+    let path = dir.join(SUM_FILE);
+    std::fs::write(&path, text).map_err(|e| Error::io(path, e))
+}
+
+/// Checks every migration file against `dir/retort.sum` and names the first file that differs.
+/// A missing sum file is fine only while there are no migrations.
+pub fn verify_sum(dir: &Path, graph: &Graph) -> Result<(), Error> {
+    let path = dir.join(SUM_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return if graph.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::SumMissing { path })
+            };
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut raw_lines = text.lines();
+    let total = raw_lines.next().unwrap_or("");
+    if !total.starts_with("h1:") {
+        return Err(Error::SumMalformed { path, line: 1 });
+    }
+    let lines: Vec<String> = raw_lines.map(str::to_string).collect();
+    let mut recorded = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match line.rsplit_once(' ') {
+            Some((rel, hash)) if hash.starts_with("h1:") && !rel.is_empty() => {
+                recorded.push((rel, hash))
+            }
+            _ => return Err(Error::SumMalformed { path, line: i + 2 }),
+        }
+    }
+    if total_hash(&lines) != total {
+        return Err(Error::Checksum {
+            file: SUM_FILE.into(),
+            problem: ChecksumProblem::SumEdited,
+        });
+    }
+    let expected = files(graph);
+    let mut previous = "";
+    for i in 0..expected.len().max(recorded.len()) {
+        let (exp, rec) = (expected.get(i), recorded.get(i));
+        let problem = match (exp, rec) {
+            (Some((rel, _)), None) => Some((rel.clone(), ChecksumProblem::NotRecorded)),
+            (None, Some((rel, _))) => Some((rel.to_string(), ChecksumProblem::Removed)),
+            (Some((exp_rel, abs)), Some((rec_rel, rec_hash))) => {
+                if exp_rel != rec_rel {
+                    let exp_recorded = recorded.iter().any(|(r, _)| r == exp_rel);
+                    let rec_exists = expected.iter().any(|(e, _)| e == rec_rel);
+                    Some(if !exp_recorded {
+                        (exp_rel.clone(), ChecksumProblem::NotRecorded)
+                    } else if !rec_exists {
+                        (rec_rel.to_string(), ChecksumProblem::Removed)
+                    } else {
+                        (exp_rel.clone(), ChecksumProblem::Reordered)
+                    })
+                } else if chain_hash(previous, exp_rel, &read_bytes(abs)?) != *rec_hash {
+                    Some((exp_rel.clone(), ChecksumProblem::Edited))
+                } else {
+                    None
+                }
+            }
+            (None, None) => None,
+        };
+        if let Some((file, problem)) = problem {
+            return Err(Error::Checksum { file, problem });
+        }
+        if let Some((_, hash)) = rec {
+            previous = hash;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! The attribute grammar of the native dialect: `#[derive(Table)]` structs and `#[derive(DbEnum)]`
+//! enums, turned into plain declarations. Depends only on syn; positions become 1-based at once.
+
+mod attrs;
+mod ty;
+
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Fields, Item, ItemEnum, ItemStruct, Token};
+
+pub use attrs::ColumnAttrs;
+pub use ty::RustType;
+
+/// A 1-based line and column in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Pos {
+    /// The start of a span; proc-macro2 columns are 0-based, ours are 1-based.
+    pub fn of(span: proc_macro2::Span) -> Pos {
+        let start = span.start();
+        Pos {
+            line: start.line,
+            col: start.column + 1,
+        }
+    }
+}
+
+/// A value together with the position of the token (usually the attribute key) that set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub pos: Pos,
+}
+
+/// A problem found while reading one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl SyntaxError {
+    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
+        SyntaxError {
+            pos,
+            message: message.into(),
+        }
+    }
+
+    /// Every message of a syn error, each at its own position.
+    pub fn from_syn(err: syn::Error) -> Vec<SyntaxError> {
+        err.into_iter()
+            .map(|e| SyntaxError::new(Pos::of(e.span()), e.to_string()))
+            .collect()
+    }
+}
+
+/// Everything one file declares.
+#[derive(Debug, Default)]
+pub struct FileDecls {
+    pub tables: Vec<TableDecl>,
+    pub enums: Vec<EnumDecl>,
+    pub errors: Vec<SyntaxError>,
+    /// True when the file itself is not valid Rust (nothing else could be read from it).
+    pub unparsable: bool,
+}
+
+/// One key of `columns(...)`: a column (field) name or an SQL expression written as a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPart {
+    Column(String),
+    Expr(String),
+}
+
+#[derive(Debug)]
+pub struct TableDecl {
+    /// The struct's name.
+    pub ident: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub schema: Option<Spanned<String>>,
+    pub comment: Option<Spanned<String>>,
+    pub renamed_from: Option<Spanned<String>>,
+    pub indexes: Vec<IndexDecl>,
+    pub uniques: Vec<UniqueDecl>,
+    pub checks: Vec<CheckDecl>,
+    pub primary_keys: Vec<PrimaryKeyDecl>,
+    pub fields: Vec<FieldDecl>,
+}
+
+/// `#[index(columns(...), unique, name = "...", where = "...", method = "...", include(...))]`.
+#[derive(Debug)]
+pub struct IndexDecl {
+    pub pos: Pos,
+    pub columns: Vec<Spanned<KeyPart>>,
+    pub unique: bool,
+    pub name: Option<Spanned<String>>,
+    pub predicate: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+    pub include: Vec<Spanned<KeyPart>>,
+}
+
+/// `#[unique(columns(...), name = "...", nulls_not_distinct)]`.
+#[derive(Debug)]
+pub struct UniqueDecl {
+    pub pos: Pos,
+    pub columns: Vec<Spanned<KeyPart>>,
+    pub name: Option<Spanned<String>>,
+    pub nulls_not_distinct: bool,
+}
+
+/// `#[check(name = "...", expr = "...")]`.
+#[derive(Debug)]
+pub struct CheckDecl {
+    pub pos: Pos,
+    pub name: Option<Spanned<String>>,
+    pub expr: Spanned<String>,
+}
+
+/// `#[primary_key(columns(...), name = "...")]`.
+#[derive(Debug)]
+pub struct PrimaryKeyDecl {
+    pub pos: Pos,
+    pub columns: Vec<Spanned<KeyPart>>,
+    pub name: Option<Spanned<String>>,
+}
+
+#[derive(Debug)]
+pub struct FieldDecl {
+    pub ident: Spanned<String>,
+    pub ty: RustType,
+    pub column: ColumnAttrs,
+}
+
+/// `#[derive(DbEnum)] #[db_enum(name = "...", schema = "...", rename_all = "...")] enum ...`.
+#[derive(Debug)]
+pub struct EnumDecl {
+    pub ident: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub schema: Option<Spanned<String>>,
+    pub rename_all: Option<Spanned<String>>,
+    pub variants: Vec<VariantDecl>,
+}
+
+#[derive(Debug)]
+pub struct VariantDecl {
+    pub ident: Spanned<String>,
+    pub rename: Option<Spanned<String>>,
+}
+
+/// Reads every table struct and enum of one file, including those in inline `mod` blocks.
+pub fn parse_file(text: &str) -> FileDecls {
+    let mut out = FileDecls::default();
+    match syn::parse_file(text) {
+        Ok(file) => walk(&file.items, &mut out),
+        Err(err) => {
+            out.errors = SyntaxError::from_syn(err);
+            out.unparsable = true;
+        }
+    }
+    out
+}
+
+fn walk(items: &[Item], out: &mut FileDecls) {
+    for item in items {
+        match item {
+            Item::Struct(s) => {
+                let derives = derives(&s.attrs);
+                if derives.iter().any(|d| d == "Table") {
+                    table(s, out);
+                } else if derives.iter().any(|d| d == "DbEnum") {
+                    out.errors.push(SyntaxError::new(
+                        Pos::of(s.ident.span()),
+                        "#[derive(DbEnum)] must be on an enum",
+                    ));
+                }
+            }
+            Item::Enum(e) => {
+                let derives = derives(&e.attrs);
+                if derives.iter().any(|d| d == "DbEnum") {
+                    db_enum(e, out);
+                } else if derives.iter().any(|d| d == "Table") {
+                    out.errors.push(SyntaxError::new(
+                        Pos::of(e.ident.span()),
+                        "#[derive(Table)] must be on a struct with named fields",
+                    ));
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    walk(items, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The last path segment of every derive, e.g. `Table` for `#[derive(retort::Table)]`.
+fn derives(attrs: &[Attribute]) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        if let Ok(paths) =
+            attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        {
+            out.extend(
+                paths
+                    .iter()
+                    .filter_map(|p| p.segments.last().map(|s| s.ident.to_string())),
+            );
+        }
+    }
+    out
+}
+
+fn ident_text(ident: &syn::Ident) -> Spanned<String> {
+    use syn::ext::IdentExt as _;
+    Spanned {
+        value: ident.unraw().to_string(),
+        pos: Pos::of(ident.span()),
+    }
+}
+
+fn table(s: &ItemStruct, out: &mut FileDecls) {
+    let mut decl = TableDecl {
+        ident: ident_text(&s.ident),
+        name: None,
+        schema: None,
+        comment: None,
+        renamed_from: None,
+        indexes: Vec::new(),
+        uniques: Vec::new(),
+        checks: Vec::new(),
+        primary_keys: Vec::new(),
+        fields: Vec::new(),
+    };
+    for attr in &s.attrs {
+        attrs::struct_attr(attr, &mut decl, &mut out.errors);
+    }
+    match &s.fields {
+        Fields::Named(named) => {
+            for field in &named.named {
+                let Some(ident) = &field.ident else { continue };
+                let mut column = ColumnAttrs::default();
+                for attr in &field.attrs {
+                    attrs::field_attr(attr, &mut column, &mut out.errors);
+                }
+                decl.fields.push(FieldDecl {
+                    ident: ident_text(ident),
+                    ty: RustType::from_syn(&field.ty),
+                    column,
+                });
+            }
+        }
+        _ => {
+            out.errors.push(SyntaxError::new(
+                Pos::of(s.fields.span()),
+                "#[derive(Table)] must be on a struct with named fields",
+            ));
+            return;
+        }
+    }
+    out.tables.push(decl);
+}
+
+fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
+    let mut decl = EnumDecl {
+        ident: ident_text(&e.ident),
+        name: None,
+        schema: None,
+        rename_all: None,
+        variants: Vec::new(),
+    };
+    for attr in e.attrs.iter().filter(|a| a.path().is_ident("db_enum")) {
+        attrs::enum_attr(attr, &mut decl, &mut out.errors);
+    }
+    for variant in &e.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            out.errors.push(SyntaxError::new(
+                Pos::of(variant.ident.span()),
+                format!(
+                    "variant `{}` of a DbEnum cannot carry data",
+                    ident_text(&variant.ident).value
+                ),
+            ));
+        }
+        let mut rename = None;
+        for attr in variant
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("db_enum"))
+        {
+            attrs::variant_attr(attr, &mut rename, &mut out.errors);
+        }
+        decl.variants.push(VariantDecl {
+            ident: ident_text(&variant.ident),
+            rename,
+        });
+    }
+    out.enums.push(decl);
+}
