@@ -101,6 +101,7 @@ fn demo(extra: &[String]) -> Result<()> {
         vec!["upgrade", "head"],
         vec!["current", "--verbose"],
         vec!["check"],
+        vec!["verify"],
         vec!["history"],
     ];
     let mut result = Ok(());

@@ -100,3 +100,141 @@ mod tests {
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }
+
+/// A throwaway database on the configured server, dropped on drop: the place where `check`,
+/// `verify` and `stamp --verify` replay migrations without touching the real database.
+pub struct ScratchDb {
+    admin: postgres::Config,
+    pub config: postgres::Config,
+    name: String,
+}
+
+impl ScratchDb {
+    pub fn create(url: &str) -> Result<ScratchDb> {
+        let base: postgres::Config = url
+            .parse()
+            .with_context(|| format!("invalid database URL {}", redact(url)))?;
+        let name = format!(
+            "retort_scratch_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let mut admin = base.clone();
+        admin.dbname("postgres");
+        let mut client = admin.connect(postgres::NoTls).with_context(|| {
+            format!(
+                "cannot connect to the database at {} to create a scratch database",
+                redact(url)
+            )
+        })?;
+        client
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+            .context("cannot create a scratch database (does the user have CREATEDB?)")?;
+        let mut config = base;
+        config.dbname(&name);
+        Ok(ScratchDb {
+            admin,
+            config,
+            name,
+        })
+    }
+
+    pub fn connect(&self) -> Result<postgres::Client> {
+        Ok(self.config.connect(postgres::NoTls)?)
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.admin.connect(postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Upgrades `client` to `target` (quietly) and returns the schema there.
+pub fn schema_at(
+    client: &mut postgres::Client,
+    graph: &retort_migrate::Graph,
+    target: &str,
+    scope: &Scope,
+) -> Result<Catalog> {
+    let mut runner = retort_migrate::Runner::new(client, &scope.version_table);
+    let steps = runner.plan_upgrade(graph, target)?;
+    runner.run(graph, &steps, true, &mut |_| {})?;
+    introspect(client, scope)
+}
+
+/// One difference found by `verify`.
+#[derive(Debug, Clone)]
+pub struct VerifyFailure {
+    /// The revision whose down did not undo its up (or "models" at head).
+    pub revision: String,
+    pub changes: Vec<Change>,
+}
+
+/// Replays every migration on a scratch database: up one step at a time recording each schema,
+/// compares head with the models, then down one step at a time comparing with the recording.
+pub fn verify(
+    client: &mut postgres::Client,
+    graph: &retort_migrate::Graph,
+    models: &Catalog,
+    scope: &Scope,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<VerifyFailure>> {
+    use std::collections::BTreeMap;
+    let mut failures = Vec::new();
+    let mut seen: BTreeMap<Vec<String>, Catalog> = BTreeMap::new();
+    let base = introspect(client, scope)?;
+    seen.insert(Vec::new(), base);
+    let order: Vec<String> = graph.order().to_vec();
+    for id in &order {
+        let mut runner = retort_migrate::Runner::new(client, &scope.version_table);
+        let steps = runner.plan_upgrade(graph, id)?;
+        runner.run(graph, &steps, true, &mut |_| {})?;
+        let mut cur = runner.current()?;
+        cur.sort();
+        log(&format!("up   {id}"));
+        let cat = introspect(client, scope)?;
+        seen.insert(cur, cat);
+    }
+    let head = introspect(client, scope)?;
+    let drift = generate(&head, models, scope);
+    if !drift.is_empty() {
+        failures.push(VerifyFailure {
+            revision: "models".into(),
+            changes: drift.changes,
+        });
+    }
+    loop {
+        let mut runner = retort_migrate::Runner::new(client, &scope.version_table);
+        let cur = runner.current()?;
+        if cur.is_empty() {
+            break;
+        }
+        let steps = runner.plan_downgrade(graph, "-1")?;
+        let reverted: Vec<String> = steps.iter().map(|s| s.id.clone()).collect();
+        runner.run(graph, &steps, true, &mut |_| {})?;
+        let mut now = runner.current()?;
+        now.sort();
+        log(&format!("down {}", reverted.join(", ")));
+        if let Some(expected) = seen.get(&now) {
+            let actual = introspect(client, scope)?;
+            let g = generate(&actual, expected, scope);
+            if !g.is_empty() {
+                failures.push(VerifyFailure {
+                    revision: reverted.join(", "),
+                    changes: g.changes,
+                });
+                break;
+            }
+        }
+    }
+    Ok(failures)
+}

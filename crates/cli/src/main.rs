@@ -60,12 +60,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// Exit 1 when the models and the database differ (for CI), 0 when they match.
+    /// For CI: exit 1 when the models differ from what the migrations build, on several heads, or
+    /// when retort.sum does not match the files; 0 when all agree.
+    ///
+    /// By default the migrations are replayed on a scratch database created (and dropped) on the
+    /// configured server; `--live` compares with the configured database itself instead.
     Check {
-        /// Output format of the pending changes.
+        /// Output format of the result.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Compare the models with the configured database instead of a scratch replay.
+        #[arg(long)]
+        live: bool,
     },
+    /// Replay every migration on a scratch database: up one step at a time, compare head with the
+    /// models, then down one step at a time; report the first revision whose down does not undo its up.
+    Verify,
+    /// Rewrite retort.sum from the migration files, accepting their current content.
+    Hash,
     /// Apply migrations up to TARGET: `head`, `heads`, a revision id or unique prefix, `+N`.
     Upgrade {
         /// Target revision.
@@ -97,6 +109,10 @@ enum Command {
         /// Delete all version rows first.
         #[arg(long)]
         purge: bool,
+        /// Stamp only if the live schema already equals what the migrations up to TARGET build
+        /// (replayed on a scratch database), so hand-made changes are adopted safely.
+        #[arg(long)]
+        verify: bool,
     },
     /// Show the revision(s) the database is at.
     Current {
@@ -109,9 +125,14 @@ enum Command {
         /// Show parents, creation time and files.
         #[arg(long, short)]
         verbose: bool,
+        /// Only revisions in a range `A:B` (ids or prefixes; either side may be empty).
+        #[arg(long, short = 'r')]
+        rev_range: Option<String>,
     },
     /// List the head revisions (no database needed).
     Heads,
+    /// List revisions where the graph branches (several children), with their children.
+    Branches,
     /// Show one revision's header and SQL.
     Show {
         /// Revision id or unique prefix.
@@ -190,8 +211,15 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             empty,
             head,
         } => revision(&cfg, &message, autogenerate, empty, head.as_deref()),
-        Command::Diff { format } => diff(&cfg, format, false),
-        Command::Check { format } => diff(&cfg, format, true),
+        Command::Diff { format } => diff(&cfg, format),
+        Command::Check { format, live } => check(&cfg, format, live),
+        Command::Verify => verify(&cfg),
+        Command::Hash => {
+            let graph = migrate::rehash(&cfg.migrations_dir)?;
+            println!("rewrote retort.sum for {} migration(s)", graph.len());
+            Ok(0)
+        }
+        Command::Branches => branches(&cfg),
         Command::Upgrade {
             target,
             sql,
@@ -202,9 +230,13 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             sql,
             allow_edited,
         } => migrate_cmd(&cfg, migrate::Direction::Down, &target, sql, allow_edited),
-        Command::Stamp { target, purge } => stamp(&cfg, &target, purge),
+        Command::Stamp {
+            target,
+            purge,
+            verify,
+        } => stamp(&cfg, &target, purge, verify),
         Command::Current { verbose } => current(&cfg, verbose),
-        Command::History { verbose } => history(&cfg, verbose),
+        Command::History { verbose, rev_range } => history(&cfg, verbose, rev_range.as_deref()),
         Command::Heads => heads(&cfg),
         Command::Show { revision } => show(&cfg, &revision),
         Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
@@ -363,7 +395,7 @@ fn describe(c: &retort_schema::Change) -> String {
     sql.trim_end_matches(" (").to_string()
 }
 
-fn diff(cfg: &Config, format: Format, check: bool) -> Result<i32, Failure> {
+fn diff(cfg: &Config, format: Format) -> Result<i32, Failure> {
     let mut client = connect(cfg)?;
     let g = autogenerate(cfg, &mut client)?;
     if format == Format::Json {
@@ -378,19 +410,125 @@ fn diff(cfg: &Config, format: Format, check: bool) -> Result<i32, Failure> {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else if g.is_empty() {
         println!("no changes: the database matches the models");
-    } else if check {
-        println!(
-            "{} pending change(s) between the models and the database:",
-            g.changes.len()
-        );
-        for c in &g.changes {
-            println!("  {}", describe(c));
-        }
-        println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
     } else {
         print!("{}", g.up);
     }
-    Ok(if check && !g.is_empty() { 1 } else { 0 })
+    Ok(0)
+}
+
+fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let mut problems = Vec::new();
+    let heads = graph.heads();
+    if heads.len() > 1 {
+        problems.push(format!(
+            "several heads ({}): run `retort merge {} -m \"merge\"`",
+            heads.join(", "),
+            heads.join(" ")
+        ));
+    }
+    if let Err(e) = migrate::verify_sum(&cfg.migrations_dir, &graph) {
+        problems.push(e.to_string());
+    }
+    let models = read_models(cfg)?;
+    let db = if live {
+        retort::introspect(&mut connect(cfg)?, &cfg.scope)?
+    } else {
+        let scratch = retort::ScratchDb::create(db_url(cfg)?)?;
+        let mut client = scratch.connect()?;
+        if graph.is_empty() {
+            retort::introspect(&mut client, &cfg.scope)?
+        } else {
+            retort::schema_at(&mut client, &graph, "heads", &cfg.scope)?
+        }
+    };
+    let g = retort::generate(&db, &models.catalog, &cfg.scope);
+    let origin = |c: &retort_schema::Change| {
+        c.table()
+            .and_then(|t| models.origins.get(&t.to_string()))
+            .map(|s| format!("{}:{}", s.file, s.line))
+    };
+    let ok = problems.is_empty() && g.is_empty();
+    if format == Format::Json {
+        let changes: Vec<serde_json::Value> = g
+            .changes
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "summary": describe(c),
+                    "model": origin(c),
+                    "change": c,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "format_version": 1,
+            "ok": ok,
+            "against": if live { "database" } else { "migrations" },
+            "problems": problems,
+            "changes": changes,
+            "hazards": retort_render::hazards(&g.changes),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for p in &problems {
+            println!("problem: {p}");
+        }
+        let against = if live {
+            "the database"
+        } else {
+            "what the migrations build"
+        };
+        if g.is_empty() {
+            println!("models match {against}");
+        } else {
+            println!(
+                "{} change(s) in the models that no migration makes yet (compared with {against}):",
+                g.changes.len()
+            );
+            for c in &g.changes {
+                match origin(c) {
+                    Some(o) => println!("  {o}: {}", describe(c)),
+                    None => println!("  {}", describe(c)),
+                }
+            }
+            println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
+        }
+    }
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn verify(cfg: &Config) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let models = read_models(cfg)?;
+    let scratch = retort::ScratchDb::create(db_url(cfg)?)?;
+    let mut client = scratch.connect()?;
+    let started = Instant::now();
+    let failures = retort::verify(&mut client, &graph, &models.catalog, &cfg.scope, &mut |l| {
+        eprintln!("{l}")
+    })?;
+    if failures.is_empty() {
+        println!(
+            "verified {} migration(s) up and down in {:.2?}: every down undoes its up, head matches the models",
+            graph.len(),
+            started.elapsed()
+        );
+        return Ok(0);
+    }
+    for f in &failures {
+        if f.revision == "models" {
+            println!("head does not match the models; missing migration for:");
+        } else {
+            println!(
+                "down of {} does not undo its up; left over after down:",
+                f.revision
+            );
+        }
+        for c in &f.changes {
+            println!("  {}", describe(&c.inverse()));
+        }
+    }
+    Ok(1)
 }
 
 fn migrate_cmd(
@@ -450,9 +588,31 @@ fn migrate_cmd(
     Ok(0)
 }
 
-fn stamp(cfg: &Config, target: &str, purge: bool) -> Result<i32, Failure> {
+fn stamp(cfg: &Config, target: &str, purge: bool, verify: bool) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let mut client = connect(cfg)?;
+    if verify {
+        let live = retort::introspect(&mut client, &cfg.scope)?;
+        let scratch = retort::ScratchDb::create(db_url(cfg)?)?;
+        let mut sc = scratch.connect()?;
+        let expected = if target == "base" {
+            retort::introspect(&mut sc, &cfg.scope)?
+        } else {
+            retort::schema_at(&mut sc, &graph, target, &cfg.scope)?
+        };
+        let g = retort::generate(&live, &expected, &cfg.scope);
+        if !g.is_empty() {
+            let mut msg = format!(
+                "refusing to stamp {target}: the database differs from what the migrations up to {target} build ({} difference(s)):",
+                g.changes.len()
+            );
+            for c in &g.changes {
+                msg.push_str(&format!("\n  needed: {}", describe(c)));
+            }
+            return Err(anyhow!(msg).into());
+        }
+        println!("verified: the database already has the schema of {target}");
+    }
     let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
     runner.stamp(&graph, target, purge)?;
     let cur = runner.current()?;
@@ -498,10 +658,36 @@ fn parents_text(p: &[String]) -> String {
     }
 }
 
-fn history(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
+fn history(cfg: &Config, verbose: bool, range: Option<&str>) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let heads = graph.heads();
+    // `A:B`: descendants of A (inclusive) that are ancestors of B (inclusive).
+    let keep: Option<std::collections::BTreeSet<String>> = match range {
+        None => None,
+        Some(r) => {
+            let (a, b) = r
+                .split_once(':')
+                .ok_or_else(|| anyhow!("-r expects a range `A:B`, got `{r}`"))?;
+            let upper = match b {
+                "" | "head" | "heads" => graph.order().iter().cloned().collect(),
+                b => graph.ancestors(&graph.resolve(b)?),
+            };
+            let lower = match a {
+                "" | "base" => graph.order().iter().cloned().collect(),
+                a => {
+                    let id = graph.resolve(a)?;
+                    let mut d = graph.descendants(&id);
+                    d.insert(id);
+                    d
+                }
+            };
+            Some(upper.intersection(&lower).cloned().collect())
+        }
+    };
     for m in graph.history() {
+        if keep.as_ref().is_some_and(|k| !k.contains(&m.id)) {
+            continue;
+        }
         let tag = if heads.contains(&m.id) { " (head)" } else { "" };
         println!(
             "{} -> {}{tag}, {}",
@@ -512,6 +698,20 @@ fn history(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
         if verbose {
             println!("    created: {}", m.created);
             println!("    path: {}", m.dir.display());
+        }
+    }
+    Ok(0)
+}
+
+fn branches(cfg: &Config) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    for id in graph.order() {
+        let children = graph.children(id);
+        if children.len() > 1 {
+            println!("{id} (branchpoint)");
+            for c in children {
+                println!("    -> {c}");
+            }
         }
     }
     Ok(0)
