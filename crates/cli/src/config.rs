@@ -89,6 +89,8 @@ struct RawScope {
 pub struct Config {
     /// Directory holding retort.toml; relative paths are resolved against it.
     pub root: PathBuf,
+    /// The URL as written (DATABASE_URL or retort.toml), `${VAR}` not yet expanded: commands that
+    /// need no database never fail on an unset variable.
     pub database_url: Option<String>,
     pub model_paths: Vec<String>,
     pub migrations_dir: PathBuf,
@@ -135,6 +137,16 @@ pub fn expand_env(s: &str) -> Result<String> {
     Ok(out)
 }
 
+impl Config {
+    /// The database URL with `${VAR}` expanded; an error says how to configure one.
+    pub fn database_url(&self) -> Result<String> {
+        let raw = self.database_url.as_deref().ok_or_else(|| {
+            anyhow!("no database configured: set DATABASE_URL, pass --database-url, or set [database] url in retort.toml")
+        })?;
+        expand_env(raw).context("in [database] url of retort.toml")
+    }
+}
+
 /// Finds retort.toml: the given path, or the current directory and its ancestors.
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
@@ -168,10 +180,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
     let raw: RawConfig = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let database_url = match std::env::var("DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
-        _ => match raw.database.url {
-            Some(u) => Some(expand_env(&u).with_context(|| format!("in {}", path.display()))?),
-            None => None,
-        },
+        _ => raw.database.url,
     };
     let mut scope = Scope {
         version_table: raw.migrations.version_table,

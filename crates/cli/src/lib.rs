@@ -6,7 +6,9 @@ pub mod config;
 use anyhow::{Context, Result};
 use retort_schema::{Catalog, Change, Scope};
 
+pub use retort_differ::Rename;
 pub use retort_model_reader as model_reader;
+pub use retort_render::RenderOptions;
 
 /// A generated migration: the ordered changes and the rendered up and down bodies.
 #[derive(Debug, Clone)]
@@ -22,17 +24,41 @@ impl Generated {
     }
 }
 
-/// Diffs the database catalog against the model catalog, both already limited to `scope`.
+/// Diffs the database catalog against the model catalog, both limited to `scope`.
 pub fn generate(db: &Catalog, models: &Catalog, scope: &Scope) -> Generated {
+    generate_with(db, models, &[], &RenderOptions::default(), scope)
+}
+
+/// Like `generate`, honouring `renamed_from` hints and render options.
+pub fn generate_with(
+    db: &Catalog,
+    models: &Catalog,
+    renames: &[Rename],
+    opts: &RenderOptions,
+    scope: &Scope,
+) -> Generated {
     let db = scope.filter(db.clone());
     let models = scope.filter(models.clone());
-    let changes = retort_differ::diff(&db, &models);
+    let changes = retort_differ::diff_with(&db, &models, renames);
     let down_changes = retort_differ::inverse(&changes);
     Generated {
-        up: retort_render::render_body(&changes),
-        down: retort_render::render_body(&down_changes),
+        up: retort_render::render_body_with(&changes, opts),
+        down: retort_render::render_body_with(&down_changes, opts),
         changes,
     }
+}
+
+/// The `renamed_from` hints of the models, in the differ's terms.
+pub fn rename_hints(models: &retort_model_reader::Models) -> Vec<Rename> {
+    models
+        .renames
+        .iter()
+        .map(|r| Rename {
+            table: r.table.clone(),
+            column: r.column.clone(),
+            from: r.from.clone(),
+        })
+        .collect()
 }
 
 /// Reads the models configured in `cfg`.

@@ -53,12 +53,18 @@ enum Command {
         /// Parent revision when there are several heads (default: the single head).
         #[arg(long)]
         head: Option<String>,
+        /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
+        #[arg(long)]
+        concurrent_indexes: bool,
     },
     /// Print the migration autogenerate would write, without writing it.
     Diff {
         /// Output format: SQL text with hazard comments, or JSON changes and hazards.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
+        #[arg(long)]
+        concurrent_indexes: bool,
     },
     /// For CI: exit 1 when the models differ from what the migrations build, on several heads, or
     /// when retort.sum does not match the files; 0 when all agree.
@@ -86,7 +92,8 @@ enum Command {
         /// Print the SQL instead of running it (offline with `FROM:TO`).
         #[arg(long)]
         sql: bool,
-        /// Run even though an applied migration's file changed since it was recorded in retort.sum.
+        /// Run even though an applied migration's file changed since it was recorded in retort.sum
+        /// (pending migrations may always be edited before they are applied).
         #[arg(long)]
         allow_edited: bool,
     },
@@ -210,8 +217,19 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             autogenerate,
             empty,
             head,
-        } => revision(&cfg, &message, autogenerate, empty, head.as_deref()),
-        Command::Diff { format } => diff(&cfg, format),
+            concurrent_indexes,
+        } => revision(
+            &cfg,
+            &message,
+            autogenerate,
+            empty,
+            head.as_deref(),
+            &retort::RenderOptions { concurrent_indexes },
+        ),
+        Command::Diff {
+            format,
+            concurrent_indexes,
+        } => diff(&cfg, format, &retort::RenderOptions { concurrent_indexes }),
         Command::Check { format, live } => check(&cfg, format, live),
         Command::Verify => verify(&cfg),
         Command::Hash => {
@@ -260,14 +278,8 @@ fn init() -> Result<i32, Failure> {
     Ok(0)
 }
 
-fn db_url(cfg: &Config) -> anyhow::Result<&str> {
-    cfg.database_url.as_deref().ok_or_else(|| {
-        anyhow!("no database configured: set DATABASE_URL, pass --database-url, or set [database] url in retort.toml")
-    })
-}
-
 fn connect(cfg: &Config) -> anyhow::Result<postgres::Client> {
-    retort::connect(db_url(cfg)?)
+    retort::connect(&cfg.database_url()?)
 }
 
 fn load_graph(cfg: &Config) -> anyhow::Result<migrate::Graph> {
@@ -288,13 +300,23 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Reads models and database and diffs them, reporting timings on stderr.
-fn autogenerate(cfg: &Config, client: &mut postgres::Client) -> anyhow::Result<retort::Generated> {
+fn autogenerate(
+    cfg: &Config,
+    client: &mut postgres::Client,
+    opts: &retort::RenderOptions,
+) -> anyhow::Result<retort::Generated> {
     let t0 = Instant::now();
     let models = read_models(cfg)?;
     let t1 = Instant::now();
     let db = retort::introspect(client, &cfg.scope)?;
     let t2 = Instant::now();
-    let generated = retort::generate(&db, &models.catalog, &cfg.scope);
+    let generated = retort::generate_with(
+        &db,
+        &models.catalog,
+        &retort::rename_hints(&models),
+        opts,
+        &cfg.scope,
+    );
     eprintln!(
         "read {} model table(s) in {:.0?}, {} database table(s) in {:.0?}, diffed in {:.0?}",
         models.catalog.tables().count(),
@@ -313,7 +335,7 @@ fn require_at_heads(
     cfg: &Config,
 ) -> anyhow::Result<()> {
     let mut runner = migrate::Runner::new(client, &cfg.scope.version_table);
-    let mut current = runner.current()?;
+    let mut current = runner.current_readonly()?;
     let mut heads = graph.heads();
     current.sort();
     heads.sort();
@@ -333,6 +355,7 @@ fn revision(
     autogenerate_: bool,
     empty: bool,
     head: Option<&str>,
+    opts: &retort::RenderOptions,
 ) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let parents = match head {
@@ -354,7 +377,7 @@ fn revision(
     let (up, down, changes) = if autogenerate_ {
         let mut client = connect(cfg)?;
         require_at_heads(&graph, &mut client, cfg)?;
-        let g = autogenerate(cfg, &mut client)?;
+        let g = autogenerate(cfg, &mut client, opts)?;
         if g.is_empty() && !empty {
             println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
             return Ok(0);
@@ -395,9 +418,9 @@ fn describe(c: &retort_schema::Change) -> String {
     sql.trim_end_matches(" (").to_string()
 }
 
-fn diff(cfg: &Config, format: Format) -> Result<i32, Failure> {
+fn diff(cfg: &Config, format: Format, opts: &retort::RenderOptions) -> Result<i32, Failure> {
     let mut client = connect(cfg)?;
-    let g = autogenerate(cfg, &mut client)?;
+    let g = autogenerate(cfg, &mut client, opts)?;
     if format == Format::Json {
         let hazards = retort_render::hazards(&g.changes);
         let v = serde_json::json!({
@@ -434,7 +457,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
     let db = if live {
         retort::introspect(&mut connect(cfg)?, &cfg.scope)?
     } else {
-        let scratch = retort::ScratchDb::create(db_url(cfg)?)?;
+        let scratch = retort::ScratchDb::create(&cfg.database_url()?)?;
         let mut client = scratch.connect()?;
         if graph.is_empty() {
             retort::introspect(&mut client, &cfg.scope)?
@@ -442,7 +465,13 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
             retort::schema_at(&mut client, &graph, "heads", &cfg.scope)?
         }
     };
-    let g = retort::generate(&db, &models.catalog, &cfg.scope);
+    let g = retort::generate_with(
+        &db,
+        &models.catalog,
+        &retort::rename_hints(&models),
+        &Default::default(),
+        &cfg.scope,
+    );
     let origin = |c: &retort_schema::Change| {
         c.table()
             .and_then(|t| models.origins.get(&t.to_string()))
@@ -501,7 +530,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
 fn verify(cfg: &Config) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let models = read_models(cfg)?;
-    let scratch = retort::ScratchDb::create(db_url(cfg)?)?;
+    let scratch = retort::ScratchDb::create(&cfg.database_url()?)?;
     let mut client = scratch.connect()?;
     let started = Instant::now();
     let failures = retort::verify(&mut client, &graph, &models.catalog, &cfg.scope, &mut |l| {
@@ -544,12 +573,17 @@ fn migrate_cmd(
             Some((f, t)) => (Some(f.to_string()), t.to_string()),
             None => {
                 // Without FROM, start where the database is, if one is reachable; else from base.
-                let from = match cfg.database_url.as_deref().map(retort::connect) {
+                // A reachable database gives the starting point; its version table is only read.
+                let from = match cfg.database_url().ok().map(|u| retort::connect(&u)) {
                     Some(Ok(mut client)) => {
                         let mut runner =
                             migrate::Runner::new(&mut client, &cfg.scope.version_table);
-                        let cur = runner.current()?;
-                        (!cur.is_empty()).then(|| cur.join(","))
+                        let cur = runner.current_readonly()?;
+                        Some(if cur.is_empty() {
+                            "base".to_string()
+                        } else {
+                            cur.join(",")
+                        })
                     }
                     _ => None,
                 };
@@ -569,6 +603,11 @@ fn migrate_cmd(
         migrate::Direction::Up => runner.plan_upgrade(&graph, target)?,
         migrate::Direction::Down => runner.plan_downgrade(&graph, target)?,
     };
+    if !allow_edited {
+        // Applied migrations must not change, even when there is nothing to run.
+        runner.refuse_edited_applied(&graph)?;
+    }
+    let edited = migrate::edited_files(&cfg.migrations_dir, &graph)?;
     if steps.is_empty() {
         println!("nothing to do: the database is already at {target}");
         return Ok(0);
@@ -585,6 +624,16 @@ fn migrate_cmd(
         },
         started.elapsed()
     );
+    if !edited.is_empty() && direction == migrate::Direction::Up {
+        // Pending migrations edited after `revision` wrote them (reviewed by hand) are now applied:
+        // record their content so that later edits of them are caught.
+        migrate::rehash(&cfg.migrations_dir)?;
+        println!(
+            "recorded {} edited file(s) in retort.sum now that they are applied: {}",
+            edited.len(),
+            edited.join(", ")
+        );
+    }
     Ok(0)
 }
 
@@ -593,7 +642,7 @@ fn stamp(cfg: &Config, target: &str, purge: bool, verify: bool) -> Result<i32, F
     let mut client = connect(cfg)?;
     if verify {
         let live = retort::introspect(&mut client, &cfg.scope)?;
-        let scratch = retort::ScratchDb::create(db_url(cfg)?)?;
+        let scratch = retort::ScratchDb::create(&cfg.database_url()?)?;
         let mut sc = scratch.connect()?;
         let expected = if target == "base" {
             retort::introspect(&mut sc, &cfg.scope)?
@@ -631,9 +680,15 @@ fn current(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let mut client = connect(cfg)?;
     let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
-    let cur = runner.current()?;
+    let cur = runner.current_readonly()?;
     if cur.is_empty() {
         println!("base (no migration applied)");
+    }
+    for id in cur.iter().filter(|id| graph.get(id).is_none()) {
+        eprintln!(
+            "warning: the database is at {id}, which has no migration file in {}: restore the file, or `retort stamp <revision> --purge` after checking the schema",
+            cfg.migrations_dir.display()
+        );
     }
     let heads = graph.heads();
     for id in &cur {

@@ -1,7 +1,7 @@
 //! The fixture corpus on real PostgreSQL: snapshot up/down of every `fixtures/<case>/`, then the
 //! round trip (up -> re-diff empty -> same as built from models -> down -> equal to before).
 
-use retort::generate;
+use retort::{generate, generate_with, rename_hints, RenderOptions};
 use retort_schema::{Catalog, Scope};
 use retort_testkit::{pg_dump_schema, TestDb};
 use std::path::{Path, PathBuf};
@@ -16,6 +16,9 @@ struct Case {
     models_path: String,
     models_text: String,
     scope: Scope,
+    render: RenderOptions,
+    /// A no-false-positives case: the models describe before.sql exactly.
+    expect_empty: bool,
 }
 
 fn cases() -> Vec<Case> {
@@ -30,6 +33,8 @@ fn cases() -> Vec<Case> {
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let mut scope = Scope::default();
+        let mut render = RenderOptions::default();
+        let mut expect_empty = false;
         if let Ok(text) = std::fs::read_to_string(dir.join("case.toml")) {
             let v: toml::Table = toml::from_str(&text).expect("case.toml parses");
             let list = |k: &str| -> Option<Vec<String>> {
@@ -48,6 +53,14 @@ fn cases() -> Vec<Case> {
             if let Some(s) = list("exclude") {
                 scope.exclude = s;
             }
+            render.concurrent_indexes = v
+                .get("concurrent_indexes")
+                .and_then(|b| b.as_bool())
+                .unwrap_or(false);
+            expect_empty = v
+                .get("expect_empty")
+                .and_then(|b| b.as_bool())
+                .unwrap_or(false);
         }
         out.push(Case {
             before: std::fs::read_to_string(dir.join("before.sql")).unwrap(),
@@ -55,12 +68,14 @@ fn cases() -> Vec<Case> {
             models_text: std::fs::read_to_string(dir.join("models.rs")).unwrap(),
             name,
             scope,
+            render,
+            expect_empty,
         });
     }
     out
 }
 
-fn models(case: &Case) -> Catalog {
+fn models(case: &Case) -> retort_model_reader::Models {
     let opts = retort_model_reader::ReadOptions {
         default_schema: "public".into(),
     };
@@ -68,7 +83,10 @@ fn models(case: &Case) -> Catalog {
         &[(case.models_path.clone(), case.models_text.clone())],
         &opts,
     ) {
-        Ok(m) => case.scope.filter(m.catalog),
+        Ok(mut m) => {
+            m.catalog = case.scope.filter(m.catalog);
+            m
+        }
         Err(e) => panic!("{}: models do not read:\n{e}", case.name),
     }
 }
@@ -80,6 +98,18 @@ fn introspect(db: &TestDb, scope: &Scope) -> Catalog {
 
 fn exec(db: &TestDb, sql: &str, what: &str, case: &str) {
     let mut client = db.connect().unwrap();
+    if sql.contains("CONCURRENTLY") {
+        // Cannot run in a transaction block: one statement at a time, as the runner does.
+        for st in retort_migrate::split_statements(sql) {
+            if let Err(e) = client.batch_execute(&st.sql) {
+                panic!(
+                    "{case}: {what} failed: {e:?}\n--- statement ---\n{}",
+                    st.sql
+                );
+            }
+        }
+        return;
+    }
     let mut tx = client.transaction().unwrap();
     if let Err(e) = tx.batch_execute(sql) {
         panic!("{case}: {what} failed: {e:?}\n--- sql ---\n{sql}");
@@ -114,10 +144,21 @@ fn fixture_corpus_snapshots_and_round_trips() {
         exec(&db, &case.before, "before.sql", &case.name);
         let before = introspect(&db, &case.scope);
         let before_dump = pg_dump_schema(&db.url).unwrap();
-        let models = models(case);
+        let read = models(case);
+        let hints = rename_hints(&read);
+        let models = read.catalog;
 
         // 1. Autogenerate and snapshot.
-        let g = generate(&before, &models, &case.scope);
+        let g = generate_with(&before, &models, &hints, &case.render, &case.scope);
+        if case.expect_empty {
+            assert!(
+                g.is_empty(),
+                "{}: false positives against equivalent hand-written SQL:\n{}",
+                case.name,
+                g.up
+            );
+            continue;
+        }
         assert!(!g.is_empty(), "{}: fixture generates no change", case.name);
         snapshot_settings().bind(|| {
             insta::assert_snapshot!(format!("{}__up", case.name), g.up);
@@ -138,10 +179,10 @@ fn fixture_corpus_snapshots_and_round_trips() {
             case.name
         );
 
-        // 3. Apply up; autogenerate again must find nothing.
+        // 3. Apply up; autogenerate again (hints still present) must find nothing.
         exec(&db, &g.up, "up.sql", &case.name);
         let after = introspect(&db, &case.scope);
-        let again = generate(&after, &models, &case.scope);
+        let again = generate_with(&after, &models, &hints, &case.render, &case.scope);
         assert!(
             again.is_empty(),
             "{}: second autogenerate is not empty:\n{}",
@@ -153,6 +194,14 @@ fn fixture_corpus_snapshots_and_round_trips() {
         let fresh = TestDb::create(&format!("fx_{}_fresh", case.name)).unwrap();
         let from_empty = generate(&Catalog::default(), &models, &case.scope);
         exec(&fresh, &from_empty.up, "models-only up", &case.name);
+        let fresh_catalog = introspect(&fresh, &case.scope);
+        let no_false_positives = generate(&fresh_catalog, &models, &case.scope);
+        assert!(
+            no_false_positives.is_empty(),
+            "{}: models' own DDL does not diff to nothing:\n{}",
+            case.name,
+            no_false_positives.up
+        );
         assert_eq!(
             sorted_columns(introspect(&fresh, &case.scope)),
             sorted_columns(after.clone()),

@@ -4,13 +4,61 @@
 use retort_schema::*;
 use std::collections::BTreeMap;
 
+/// A `renamed_from` hint: `table` (or its `column`) used to be called `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub table: QualName,
+    pub column: Option<String>,
+    pub from: String,
+}
+
 /// Lists the changes that turn `from` (usually the database) into `to` (usually the models),
 /// unordered; `crate::order` sorts them.
 pub fn diff_unordered(from: &Catalog, to: &Catalog) -> Vec<Change> {
+    diff_unordered_with(from, to, &[])
+}
+
+/// Like `diff_unordered`, but renames hinted by the models become RENAMEs instead of drop + add.
+/// A hint applies only while the old name exists and the new one does not, so it is harmless to
+/// keep it in the models after the migration ran.
+pub fn diff_unordered_with(from: &Catalog, to: &Catalog, renames: &[Rename]) -> Vec<Change> {
     let mut out = Vec::new();
-    diff_schemas(from, to, &mut out);
-    diff_enums(from, to, &mut out);
-    diff_tables(from, to, &mut out);
+    let mut working = from.clone();
+    for r in renames.iter().filter(|r| r.column.is_none()) {
+        let old = QualName::new(&r.table.schema, &r.from);
+        if working.table(&old).is_some()
+            && working.table(&r.table).is_none()
+            && to.table(&r.table).is_some()
+        {
+            let c = Change::RenameTable {
+                from: old,
+                to: r.table.clone(),
+            };
+            if c.apply(&mut working).is_ok() {
+                out.push(c);
+            }
+        }
+    }
+    for r in renames {
+        let Some(new_col) = &r.column else { continue };
+        let Some(t) = working.table(&r.table) else {
+            continue;
+        };
+        let wanted = to.table(&r.table).and_then(|t| t.column(new_col)).is_some();
+        if wanted && t.column(&r.from).is_some() && t.column(new_col).is_none() {
+            let c = Change::RenameColumn {
+                table: r.table.clone(),
+                from: r.from.clone(),
+                to: new_col.clone(),
+            };
+            if c.apply(&mut working).is_ok() {
+                out.push(c);
+            }
+        }
+    }
+    diff_schemas(&working, to, &mut out);
+    diff_enums(&working, to, &mut out);
+    diff_tables(&working, to, &mut out);
     out
 }
 
@@ -134,7 +182,18 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
             });
         }
     }
-    if old.primary_key != new.primary_key {
+    let pk_renamed = match (&old.primary_key, &new.primary_key) {
+        (Some(o), Some(n)) if o.name != n.name && o.columns == n.columns => {
+            out.push(Change::RenameConstraint {
+                table: table.clone(),
+                from: o.name.clone(),
+                to: n.name.clone(),
+            });
+            true
+        }
+        _ => false,
+    };
+    if old.primary_key != new.primary_key && !pk_renamed {
         if let Some(pk) = &old.primary_key {
             out.push(Change::DropPrimaryKey {
                 table: table.clone(),
@@ -148,59 +207,96 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
             });
         }
     }
+    let rename_constraint = |from: &str, to: &str| Change::RenameConstraint {
+        table: table.clone(),
+        from: from.to_string(),
+        to: to.to_string(),
+    };
     diff_named(
         &old.uniques,
         &new.uniques,
-        |u| &u.name,
-        |u| Change::AddUnique {
-            table: table.clone(),
-            unique: u.clone(),
-        },
-        |u| Change::DropUnique {
-            table: table.clone(),
-            unique: u.clone(),
+        Named {
+            name: &|u: &Unique| &u.name,
+            with_name: &|u: &Unique, n: &str| Unique {
+                name: n.to_string(),
+                ..u.clone()
+            },
+            add: &|u: &Unique| Change::AddUnique {
+                table: table.clone(),
+                unique: u.clone(),
+            },
+            drop: &|u: &Unique| Change::DropUnique {
+                table: table.clone(),
+                unique: u.clone(),
+            },
+            rename: &rename_constraint,
         },
         out,
     );
     diff_named(
         &old.checks,
         &new.checks,
-        |c| &c.name,
-        |c| Change::AddCheck {
-            table: table.clone(),
-            check: c.clone(),
-        },
-        |c| Change::DropCheck {
-            table: table.clone(),
-            check: c.clone(),
+        Named {
+            name: &|c: &Check| &c.name,
+            with_name: &|c: &Check, n: &str| Check {
+                name: n.to_string(),
+                ..c.clone()
+            },
+            add: &|c: &Check| Change::AddCheck {
+                table: table.clone(),
+                check: c.clone(),
+            },
+            drop: &|c: &Check| Change::DropCheck {
+                table: table.clone(),
+                check: c.clone(),
+            },
+            rename: &rename_constraint,
         },
         out,
     );
     diff_named(
         &old.foreign_keys,
         &new.foreign_keys,
-        |f| &f.name,
-        |f| Change::AddForeignKey {
-            table: table.clone(),
-            foreign_key: f.clone(),
-        },
-        |f| Change::DropForeignKey {
-            table: table.clone(),
-            foreign_key: f.clone(),
+        Named {
+            name: &|f: &ForeignKey| &f.name,
+            with_name: &|f: &ForeignKey, n: &str| ForeignKey {
+                name: n.to_string(),
+                ..f.clone()
+            },
+            add: &|f: &ForeignKey| Change::AddForeignKey {
+                table: table.clone(),
+                foreign_key: f.clone(),
+            },
+            drop: &|f: &ForeignKey| Change::DropForeignKey {
+                table: table.clone(),
+                foreign_key: f.clone(),
+            },
+            rename: &rename_constraint,
         },
         out,
     );
     diff_named(
         &old.indexes,
         &new.indexes,
-        |i| &i.name,
-        |i| Change::CreateIndex {
-            table: table.clone(),
-            index: i.clone(),
-        },
-        |i| Change::DropIndex {
-            table: table.clone(),
-            index: i.clone(),
+        Named {
+            name: &|i: &Index| &i.name,
+            with_name: &|i: &Index, n: &str| Index {
+                name: n.to_string(),
+                ..i.clone()
+            },
+            add: &|i: &Index| Change::CreateIndex {
+                table: table.clone(),
+                index: i.clone(),
+            },
+            drop: &|i: &Index| Change::DropIndex {
+                table: table.clone(),
+                index: i.clone(),
+            },
+            rename: &|from: &str, to: &str| Change::RenameIndex {
+                table: table.clone(),
+                from: from.to_string(),
+                to: to.to_string(),
+            },
         },
         out,
     );
@@ -213,28 +309,48 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
     }
 }
 
-/// Matches two name-sorted lists by name: added, dropped, and changed (drop + add).
-fn diff_named<T: PartialEq>(
-    old: &[T],
-    new: &[T],
-    name: impl Fn(&T) -> &String,
-    add: impl Fn(&T) -> Change,
-    drop: impl Fn(&T) -> Change,
-    out: &mut Vec<Change>,
-) {
+/// Matches two name-sorted lists by name: added, dropped, changed (drop + add), and renamed
+/// (an old and a new object equal but for their names).
+struct Named<'a, T> {
+    name: &'a dyn Fn(&T) -> &String,
+    with_name: &'a dyn Fn(&T, &str) -> T,
+    add: &'a dyn Fn(&T) -> Change,
+    drop: &'a dyn Fn(&T) -> Change,
+    rename: &'a dyn Fn(&str, &str) -> Change,
+}
+
+fn diff_named<T: PartialEq>(old: &[T], new: &[T], k: Named<'_, T>, out: &mut Vec<Change>) {
+    let name = k.name;
     let old_map = by_key(old.iter(), |x| name(x).clone());
     let new_map = by_key(new.iter(), |x| name(x).clone());
+    let mut gone: Vec<&T> = old_map
+        .iter()
+        .filter(|(n, _)| !new_map.contains_key(*n))
+        .map(|(_, o)| *o)
+        .collect();
+    let mut renamed_to = std::collections::BTreeSet::new();
+    for (n, x) in &new_map {
+        if old_map.contains_key(n) {
+            continue;
+        }
+        if let Some(pos) = gone.iter().position(|o| (k.with_name)(o, n) == **x) {
+            let o = gone.remove(pos);
+            out.push((k.rename)(name(o), n));
+            renamed_to.insert(n.clone());
+        }
+    }
     for (n, o) in &old_map {
         match new_map.get(n) {
-            None => out.push(drop(o)),
-            Some(x) if x != o => out.push(drop(o)),
+            None if gone.iter().any(|g| name(g) == n) => out.push((k.drop)(o)),
+            Some(x) if x != o => out.push((k.drop)(o)),
             _ => {}
         }
     }
     for (n, x) in &new_map {
         match old_map.get(n) {
             Some(o) if o == x => {}
-            _ => out.push(add(x)),
+            _ if renamed_to.contains(n) => {}
+            _ => out.push((k.add)(x)),
         }
     }
 }

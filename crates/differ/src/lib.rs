@@ -4,7 +4,7 @@
 mod diff;
 mod order;
 
-pub use diff::{diff_unordered, table_shell};
+pub use diff::{diff_unordered, diff_unordered_with, table_shell, Rename};
 pub use order::order;
 
 use retort_schema::{Catalog, Change};
@@ -12,6 +12,11 @@ use retort_schema::{Catalog, Change};
 /// The ordered changes that turn `from` into `to`.
 pub fn diff(from: &Catalog, to: &Catalog) -> Vec<Change> {
     order(diff_unordered(from, to))
+}
+
+/// The ordered changes that turn `from` into `to`, honouring `renamed_from` hints.
+pub fn diff_with(from: &Catalog, to: &Catalog, renames: &[Rename]) -> Vec<Change> {
+    order(diff_unordered_with(from, to, renames))
 }
 
 /// The changes that undo `changes`: each inverse, in reverse order.

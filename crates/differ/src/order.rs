@@ -8,10 +8,13 @@ fn phase(c: &Change) -> u32 {
     use Change::*;
     match c {
         CreateSchema { .. } => 0,
+        RenameTable { .. } => 5,
+        RenameColumn { .. } => 6,
         CreateEnum { .. } => 10,
         AlterEnum { .. } => 20,
         DropForeignKey { .. } => 30,
         DropIndex { .. } | DropUnique { .. } | DropCheck { .. } | DropPrimaryKey { .. } => 40,
+        RenameConstraint { .. } | RenameIndex { .. } => 45,
         DropTable { .. } => 50,
         CreateTable { .. } => 60,
         AddColumn { .. } => 70,

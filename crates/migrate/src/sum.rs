@@ -151,3 +151,35 @@ pub fn verify_sum(dir: &Path, graph: &Graph) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Files (`<id>/up.sql`, `<id>/down.sql`) whose bytes differ from what `retort.sum` recorded for
+/// them, or that it does not list. Each file is checked against its own recorded line (with the
+/// recorded hash before it), so one edit does not make every later file look edited.
+pub fn edited_files(dir: &Path, graph: &Graph) -> Result<Vec<String>, Error> {
+    let path = dir.join(SUM_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let recorded: Vec<(&str, &str)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit_once(' '))
+        .collect();
+    let mut edited = Vec::new();
+    for (rel, abs) in files(graph) {
+        let pos = recorded.iter().position(|(r, _)| *r == rel);
+        let ok = match pos {
+            None => false,
+            Some(i) => {
+                let previous = if i == 0 { "" } else { recorded[i - 1].1 };
+                chain_hash(previous, &rel, &read_bytes(&abs)?) == recorded[i].1
+            }
+        };
+        if !ok {
+            edited.push(rel);
+        }
+    }
+    Ok(edited)
+}

@@ -19,6 +19,10 @@ pub enum HazardKind {
     EnumValueRemoval,
     /// The statement cannot run inside a transaction.
     NonTransactional,
+    /// The statement blocks writes to an existing table while it runs.
+    Locking,
+    /// A drop and an add that look like a rename without a `renamed_from` hint: data would be lost.
+    PossibleRename,
 }
 
 impl HazardKind {
@@ -29,6 +33,8 @@ impl HazardKind {
             HazardKind::NotNull => "not null",
             HazardKind::EnumValueRemoval => "enum value removal",
             HazardKind::NonTransactional => "no transaction",
+            HazardKind::Locking => "locking",
+            HazardKind::PossibleRename => "possible rename",
         }
     }
 }
@@ -260,11 +266,37 @@ fn create_table(t: &Table) -> Vec<Statement> {
     out
 }
 
+/// Choices that change how changes are written, not what they do.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Build and drop indexes of existing tables with CONCURRENTLY (the migration then runs
+    /// outside a transaction).
+    pub concurrent_indexes: bool,
+}
+
 /// The statements for one change.
 pub fn statements(change: &Change) -> Vec<Statement> {
     use Change::*;
     let one = |sql: String| vec![Statement::new(sql)];
     match change {
+        RenameTable { from, to } => one(format!("{} RENAME TO {}", alter(from), q(&to.name))),
+        RenameColumn { table, from, to } => one(format!(
+            "{} RENAME COLUMN {} TO {}",
+            alter(table),
+            q(from),
+            q(to)
+        )),
+        RenameConstraint { table, from, to } => one(format!(
+            "{} RENAME CONSTRAINT {} TO {}",
+            alter(table),
+            q(from),
+            q(to)
+        )),
+        RenameIndex { table, from, to } => one(format!(
+            "ALTER INDEX {} RENAME TO {}",
+            quote_qual(&QualName::new(&table.schema, from)),
+            q(to)
+        )),
         CreateSchema { name } => one(format!("CREATE SCHEMA IF NOT EXISTS {}", q(name))),
         DropSchema { name } => one(format!("DROP SCHEMA IF EXISTS {}", q(name))),
         CreateEnum { enum_type } => one(create_enum(enum_type)),
@@ -469,11 +501,79 @@ pub fn statements(change: &Change) -> Vec<Statement> {
     }
 }
 
-/// Renders changes as a migration body: one statement per paragraph, hazards as comments above.
-pub fn render_body(changes: &[Change]) -> String {
-    let mut out = String::new();
+/// Statements for a whole migration: per-change statements plus hazards that need the context
+/// of the other changes (indexes on existing tables, drop + add pairs that look like renames).
+pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Statement> {
+    let created: Vec<&QualName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable { table } => Some(&table.name),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
     for change in changes {
-        for st in statements(change) {
+        let mut sts = statements(change);
+        match change {
+            Change::CreateIndex { table, .. } if !created.contains(&table) => {
+                if opts.concurrent_indexes {
+                    sts[0].sql = sts[0].sql.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1);
+                    sts[0] = sts[0].clone().hazard(
+                        HazardKind::NonTransactional,
+                        "CREATE INDEX CONCURRENTLY runs outside a transaction; the migration is not atomic",
+                    );
+                } else {
+                    sts[0] = sts[0].clone().hazard(
+                        HazardKind::Locking,
+                        format!("builds an index on existing table {table}, blocking writes until done (consider --concurrent-indexes)"),
+                    );
+                }
+            }
+            Change::DropIndex { table, .. }
+                if opts.concurrent_indexes
+                    && !changes.iter().any(
+                        |c| matches!(c, Change::DropTable { table: t } if &t.name == table),
+                    ) =>
+            {
+                sts[0].sql = sts[0]
+                    .sql
+                    .replacen("DROP INDEX ", "DROP INDEX CONCURRENTLY ", 1);
+            }
+            Change::DropColumn { table, column } => {
+                let twin = changes.iter().find_map(|c| match c {
+                    Change::AddColumn {
+                        table: t,
+                        column: added,
+                    } if t == table && added.ty == column.ty => Some(added.name.clone()),
+                    _ => None,
+                });
+                if let Some(new_name) = twin {
+                    sts[0] = sts[0].clone().hazard(
+                        HazardKind::PossibleRename,
+                        format!(
+                            "{table}.{} is dropped and {new_name} added with the same type: if this is a rename, add #[column(renamed_from = \"{}\")] to keep the data (manual step needed)",
+                            column.name, column.name
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+        out.extend(sts);
+    }
+    out
+}
+
+/// Renders changes as a migration body with default options.
+pub fn render_body(changes: &[Change]) -> String {
+    render_body_with(changes, &RenderOptions::default())
+}
+
+/// Renders changes as a migration body: one statement per paragraph, hazards as comments above.
+pub fn render_body_with(changes: &[Change], opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    {
+        for st in migration_statements(changes, opts) {
             if !out.is_empty() {
                 out.push('\n');
             }
@@ -488,9 +588,8 @@ pub fn render_body(changes: &[Change]) -> String {
 
 /// All hazards of a list of changes, in order.
 pub fn hazards(changes: &[Change]) -> Vec<Hazard> {
-    changes
-        .iter()
-        .flat_map(statements)
+    migration_statements(changes, &RenderOptions::default())
+        .into_iter()
         .flat_map(|s| s.hazards)
         .collect()
 }

@@ -15,6 +15,27 @@ pub enum Change {
     DropSchema {
         name: String,
     },
+    /// `ALTER TABLE from RENAME TO to` (same schema).
+    RenameTable {
+        from: QualName,
+        to: QualName,
+    },
+    RenameColumn {
+        table: QualName,
+        from: String,
+        to: String,
+    },
+    /// Renames a primary key, unique, check or foreign-key constraint.
+    RenameConstraint {
+        table: QualName,
+        from: String,
+        to: String,
+    },
+    RenameIndex {
+        table: QualName,
+        from: String,
+        to: String,
+    },
     CreateEnum {
         enum_type: Enum,
     },
@@ -153,6 +174,22 @@ impl Change {
         match self.clone() {
             CreateSchema { name } => DropSchema { name },
             DropSchema { name } => CreateSchema { name },
+            RenameTable { from, to } => RenameTable { from: to, to: from },
+            RenameColumn { table, from, to } => RenameColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            RenameConstraint { table, from, to } => RenameConstraint {
+                table,
+                from: to,
+                to: from,
+            },
+            RenameIndex { table, from, to } => RenameIndex {
+                table,
+                from: to,
+                to: from,
+            },
             CreateEnum { enum_type } => DropEnum { enum_type },
             DropEnum { enum_type } => CreateEnum { enum_type },
             AlterEnum { name, from, to } => AlterEnum {
@@ -259,6 +296,10 @@ impl Change {
             CreateSchema { .. } | DropSchema { .. } => None,
             CreateEnum { .. } | DropEnum { .. } | AlterEnum { .. } => None,
             CreateTable { table } | DropTable { table } => Some(&table.name),
+            RenameTable { to, .. } => Some(to),
+            RenameColumn { table, .. }
+            | RenameConstraint { table, .. }
+            | RenameIndex { table, .. } => Some(table),
             AddColumn { table, .. }
             | DropColumn { table, .. }
             | AlterColumnType { table, .. }
@@ -337,6 +378,105 @@ impl Change {
                 if s.tables.len() == before {
                     return Err(missing(&table.name));
                 }
+            }
+            RenameTable { from, to } => {
+                if catalog.table(to).is_some() {
+                    return Err(exists(to));
+                }
+                let t = table_mut(catalog, from)?;
+                t.name = to.clone();
+                // Foreign keys pointing at the table follow it (PostgreSQL tracks them by oid).
+                for s in &mut catalog.schemas {
+                    for other in &mut s.tables {
+                        for f in other
+                            .foreign_keys
+                            .iter_mut()
+                            .filter(|f| &f.ref_table == from)
+                        {
+                            f.ref_table = to.clone();
+                        }
+                    }
+                }
+                catalog.canonicalize();
+            }
+            RenameColumn { table, from, to } => {
+                let t = table_mut(catalog, table)?;
+                if t.column(to).is_some() {
+                    return Err(exists(format!("{table}.{to}")));
+                }
+                let c = t
+                    .column_mut(from)
+                    .ok_or_else(|| missing(format!("{table}.{from}")))?;
+                c.name = to.clone();
+                let rename = |cols: &mut Vec<String>| {
+                    for c in cols.iter_mut().filter(|c| *c == from) {
+                        *c = to.clone();
+                    }
+                };
+                if let Some(pk) = &mut t.primary_key {
+                    rename(&mut pk.columns);
+                }
+                t.uniques.iter_mut().for_each(|u| rename(&mut u.columns));
+                t.foreign_keys
+                    .iter_mut()
+                    .for_each(|f| rename(&mut f.columns));
+                for i in &mut t.indexes {
+                    for k in &mut i.keys {
+                        let (col, rest) = k.split_once(' ').unwrap_or((k.as_str(), ""));
+                        if col == from {
+                            *k = if rest.is_empty() {
+                                to.clone()
+                            } else {
+                                format!("{to} {rest}")
+                            };
+                        }
+                    }
+                    rename(&mut i.include);
+                }
+                // Foreign keys elsewhere that point at the renamed column follow it.
+                for s in &mut catalog.schemas {
+                    for other in &mut s.tables {
+                        for f in &mut other.foreign_keys {
+                            if &f.ref_table == table {
+                                rename(&mut f.ref_columns);
+                            }
+                        }
+                    }
+                }
+            }
+            RenameConstraint { table, from, to } => {
+                let t = table_mut(catalog, table)?;
+                let mut found = false;
+                if let Some(pk) = t.primary_key.as_mut().filter(|p| &p.name == from) {
+                    pk.name = to.clone();
+                    found = true;
+                }
+                for u in t.uniques.iter_mut().filter(|u| &u.name == from) {
+                    u.name = to.clone();
+                    found = true;
+                }
+                for c in t.checks.iter_mut().filter(|c| &c.name == from) {
+                    c.name = to.clone();
+                    found = true;
+                }
+                for f in t.foreign_keys.iter_mut().filter(|f| &f.name == from) {
+                    f.name = to.clone();
+                    found = true;
+                }
+                if !found {
+                    return Err(missing(from));
+                }
+                t.canonicalize();
+            }
+            RenameIndex { table, from, to } => {
+                let t = table_mut(catalog, table)?;
+                let i = t
+                    .indexes
+                    .iter_mut()
+                    .find(|i| &i.name == from)
+                    .ok_or_else(|| missing(from))?;
+                i.name = to.clone();
+                t.canonicalize();
             }
             AddColumn { table, column } => {
                 let t = table_mut(catalog, table)?;

@@ -159,7 +159,22 @@ impl ColumnType {
             ) => p2 < p1 || s2.unwrap_or(0) < s1.unwrap_or(0),
             (Real | Double, SmallInt | Integer | BigInt | Numeric { .. }) => true,
             (Double, Real) => true,
-            (Timestamp { tz: _, .. }, Date) => true,
+            (Real, Double) => false,
+            (SmallInt | Integer, Real) | (SmallInt | Integer | BigInt, Double) => false,
+            (Timestamp { .. }, Date) => true,
+            (Timestamp { precision: p1, .. }, Timestamp { precision: p2, .. })
+            | (Time { precision: p1, .. }, Time { precision: p2, .. }) => {
+                p2.unwrap_or(6) < p1.unwrap_or(6)
+            }
+            (Date, Timestamp { .. }) => false,
+            (Json, Jsonb) | (Jsonb, Json) => false,
+            (Char { length: a }, Varchar { length: b }) => match (a, b) {
+                (_, None) => false,
+                (Some(a), Some(b)) => b < a,
+                (None, Some(_)) => true,
+            },
+            (Char { length: Some(a) }, Char { length: Some(b) }) => b < a,
+            (Array { element: a }, Array { element: b }) => b.is_narrowing_from(a),
             _ => match (rank(from), rank(self)) {
                 (Some(a), Some(b)) => b < a,
                 _ => from != self && !matches!(self, Text),
@@ -507,5 +522,11 @@ mod tests {
         assert!(p("integer").is_narrowing_from(&p("bigint")));
         assert!(!p("bigint").is_narrowing_from(&p("integer")));
         assert!(!p("text").is_narrowing_from(&p("varchar(3)")));
+        assert!(!p("double precision").is_narrowing_from(&p("real")));
+        assert!(!p("timestamptz").is_narrowing_from(&p("timestamp")));
+        assert!(p("timestamptz(0)").is_narrowing_from(&p("timestamptz")));
+        assert!(!p("jsonb").is_narrowing_from(&p("json")));
+        assert!(!p("varchar(3)").is_narrowing_from(&p("char(3)")));
+        assert!(p("integer").is_narrowing_from(&p("text")));
     }
 }
