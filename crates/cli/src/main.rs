@@ -472,9 +472,22 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         &Default::default(),
         &cfg.scope,
     );
+    // The model line to point at: the field for column changes, else the struct.
     let origin = |c: &retort_schema::Change| {
-        c.table()
-            .and_then(|t| models.origins.get(&t.to_string()))
+        use retort_schema::Change::*;
+        let table = c.table()?.to_string();
+        let column = match c {
+            AddColumn { column, .. } => Some(column.name.clone()),
+            AlterColumnType { column, .. }
+            | AlterColumnNullable { column, .. }
+            | AlterColumnDefault { column, .. }
+            | AlterColumnIdentity { column, .. }
+            | AlterColumnComment { column, .. } => Some(column.clone()),
+            _ => None,
+        };
+        column
+            .and_then(|col| models.origins.get(&format!("{table}.{col}")))
+            .or_else(|| models.origins.get(&table))
             .map(|s| format!("{}:{}", s.file, s.line))
     };
     let ok = problems.is_empty() && g.is_empty();
@@ -549,12 +562,12 @@ fn verify(cfg: &Config) -> Result<i32, Failure> {
             println!("head does not match the models; missing migration for:");
         } else {
             println!(
-                "down of {} does not undo its up; left over after down:",
+                "down of {} does not undo its up; to reach the schema before it, still needed:",
                 f.revision
             );
         }
         for c in &f.changes {
-            println!("  {}", describe(&c.inverse()));
+            println!("  {}", describe(c));
         }
     }
     Ok(1)

@@ -320,7 +320,7 @@ fn daily_workflow() {
         assert!(o.stdout.contains("1 change(s)"), "{o}");
         assert!(
             o.stdout
-                .contains("src/models.rs:14: ALTER TABLE public.users ADD COLUMN bio text"),
+                .contains("src/models.rs:19: ALTER TABLE public.users ADD COLUMN bio text"),
             "{o}"
         );
     }
@@ -923,4 +923,131 @@ fn read_only_commands_need_no_database_and_change_nothing() {
     // An offline downgrade from a database at base has nothing to revert.
     let o = p.run(&["downgrade", "-1", "--sql"]);
     assert_eq!(o.code, 2, "{o}");
+}
+
+/// Runs `check --format json` and returns the parsed output (without the run-specific noise).
+fn check_json(p: &Project, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = p.run(&args);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout)
+        .unwrap_or_else(|e| panic!("check --format json is not JSON ({e}):\n{o}"));
+    (o.code, v)
+}
+
+#[test]
+fn check_passes_on_a_clean_project_and_fails_on_drift_heads_and_edits() {
+    let p = Project::new("check_ci");
+    two_revisions(&p);
+    // Clean: models equal what the migrations build (on a scratch database; this one is at base).
+    let (code, v) = check_json(&p, &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true);
+
+    // A model field without a migration: exit 1, and the JSON names the model's file and line.
+    p.models(&users_with_bio().replace(
+        "    pub bio: Option<String>,\n",
+        "    pub bio: Option<String>,\n    pub age: Option<i32>,\n",
+    ));
+    let (code, v) = check_json(&p, &[]);
+    assert_eq!(code, 1);
+    insta::with_settings!({
+        snapshot_path => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_json_snapshot!("cli__check_json_drift", v);
+    });
+    p.models(&users_with_bio());
+
+    // Two heads: exit 1 with a problem that suggests merge.
+    p.ok_at(3, &["revision", "-m", "side branch", "--head", REV1]);
+    let (code, v) = check_json(&p, &[]);
+    assert_eq!(code, 1);
+    let problems = v["problems"].to_string();
+    assert!(
+        problems.contains("several heads") && problems.contains("retort merge"),
+        "{v}"
+    );
+    std::fs::remove_dir_all(p.path("migrations/20260101_000003_side_branch")).unwrap();
+    p.ok(&["hash"]);
+    assert_eq!(check_json(&p, &[]).0, 0);
+
+    // An edited migration: exit 1 naming the file.
+    p.append(&format!("migrations/{REV1}/up.sql"), "SELECT 1;\n");
+    let (code, v) = check_json(&p, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        v["problems"]
+            .to_string()
+            .contains(&format!("{REV1}/up.sql")),
+        "{v}"
+    );
+}
+
+#[test]
+fn verify_passes_and_pinpoints_a_down_that_does_not_undo_its_up() {
+    let p = Project::new("verify");
+    two_revisions(&p);
+    let o = p.ok(&["verify"]);
+    assert!(o.stdout.contains("verified 2 migration(s)"), "{o}");
+
+    // Break REV2's down: it no longer drops the column it added.
+    let down = format!("migrations/{REV2}/down.sql");
+    let header: String = p
+        .read(&down)
+        .lines()
+        .take_while(|l| l.starts_with("--"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    p.write(&down, &format!("{header}\nSELECT 1;\n"));
+    p.ok(&["hash"]);
+    let o = p.run(&["verify"]);
+    assert_eq!(o.code, 1, "{o}");
+    assert!(
+        o.stdout
+            .contains(&format!("down of {REV2} does not undo its up")),
+        "{o}"
+    );
+    assert!(
+        o.stdout
+            .contains("ALTER TABLE public.users DROP COLUMN bio"),
+        "{o}"
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if src.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// The CI guard on the bundled example project: its committed migrations build exactly what its
+/// models say, and every down undoes its up.
+#[test]
+fn example_project_passes_check_and_verify() {
+    let db = TestDb::create("wf_example").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/blog");
+    copy_tree(&example, dir.path());
+    let env = [("DATABASE_URL", db.url.as_str())];
+    for args in [
+        &["check"][..],
+        &["verify"],
+        &["upgrade", "head"],
+        &["check", "--live"],
+    ] {
+        let o = retort(dir.path(), &env, args);
+        assert_eq!(o.code, 0, "retort {args:?} on examples/blog:\n{o}");
+    }
 }
