@@ -1051,3 +1051,30 @@ fn example_project_passes_check_and_verify() {
         assert_eq!(o.code, 0, "retort {args:?} on examples/blog:\n{o}");
     }
 }
+
+/// "Table already exists": a change made by hand is adopted with `stamp --verify`, which refuses
+/// when the live schema is not what the migrations build.
+#[test]
+fn stamp_verify_adopts_matching_schema_and_refuses_others() {
+    let p = Project::new("stamp_verify");
+    two_revisions(&p);
+    // Someone ran REV1's SQL by hand.
+    let body = p.read(&format!("migrations/{REV1}/up.sql"));
+    p.client().batch_execute(&body).unwrap();
+    assert_eq!(p.ok(&["current"]).stdout, "base (no migration applied)\n");
+
+    let o = p.run(&["stamp", REV2, "--verify"]);
+    assert_eq!(o.code, 2, "{o}");
+    assert!(
+        o.stderr.contains(&format!("refusing to stamp {REV2}")),
+        "{o}"
+    );
+    assert!(o.stderr.contains("ADD COLUMN bio"), "{o}");
+    assert_eq!(p.ok(&["current"]).stdout, "base (no migration applied)\n");
+
+    let o = p.ok(&["stamp", REV1, "--verify"]);
+    assert!(o.stdout.contains("verified"), "{o}");
+    assert_eq!(p.ok(&["current"]).stdout, format!("{REV1}\n"));
+    p.ok(&["upgrade", "head"]);
+    assert!(p.has_column("users", "bio"));
+}
