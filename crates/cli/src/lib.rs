@@ -1,6 +1,7 @@
 //! The engine behind the `retort` binary: reads models and the database, diffs, renders migrations.
 //! `main.rs` only parses flags, prints and picks exit codes; tests drive this API directly.
 
+pub mod canon;
 pub mod config;
 
 use anyhow::{Context, Result};

@@ -290,6 +290,26 @@ fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
     retort::read_models(cfg).map_err(|e| anyhow!("cannot read the models:\n{e}"))
 }
 
+/// The models with expressions spelled as the server spells them (see `retort::canon`).
+/// Without the right to create a scratch database, falls back to the offline normaliser.
+fn canonical_models(
+    cfg: &Config,
+    models: &retort_schema::Catalog,
+) -> anyhow::Result<retort_schema::Catalog> {
+    if retort::canon::expression_subset(models).is_none() {
+        return Ok(models.clone());
+    }
+    let scratch = match retort::ScratchDb::create(&cfg.database_url()?) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("warning: {e:#}; comparing model expressions without the server's help");
+            return Ok(models.clone());
+        }
+    };
+    let mut client = scratch.connect()?;
+    retort::canon::canonicalize(&mut client, models, &cfg.scope)
+}
+
 fn now() -> chrono::DateTime<chrono::Utc> {
     // Tests and reproducible builds inject the clock.
     std::env::var("RETORT_NOW")
@@ -306,7 +326,8 @@ fn autogenerate(
     opts: &retort::RenderOptions,
 ) -> anyhow::Result<retort::Generated> {
     let t0 = Instant::now();
-    let models = read_models(cfg)?;
+    let mut models = read_models(cfg)?;
+    models.catalog = canonical_models(cfg, &models.catalog)?;
     let t1 = Instant::now();
     let db = retort::introspect(client, &cfg.scope)?;
     let t2 = Instant::now();
@@ -318,7 +339,7 @@ fn autogenerate(
         &cfg.scope,
     );
     eprintln!(
-        "read {} model table(s) in {:.0?}, {} database table(s) in {:.0?}, diffed in {:.0?}",
+        "read {} model table(s) in {:.0?}, {} database table(s) in {:.0?}, diffed and rendered in {:.0?}",
         models.catalog.tables().count(),
         t1 - t0,
         db.tables().count(),
@@ -453,7 +474,8 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
     if let Err(e) = migrate::verify_sum(&cfg.migrations_dir, &graph) {
         problems.push(e.to_string());
     }
-    let models = read_models(cfg)?;
+    let mut models = read_models(cfg)?;
+    models.catalog = canonical_models(cfg, &models.catalog)?;
     let db = if live {
         retort::introspect(&mut connect(cfg)?, &cfg.scope)?
     } else {
@@ -542,7 +564,8 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
 
 fn verify(cfg: &Config) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
-    let models = read_models(cfg)?;
+    let mut models = read_models(cfg)?;
+    models.catalog = canonical_models(cfg, &models.catalog)?;
     let scratch = retort::ScratchDb::create(&cfg.database_url()?)?;
     let mut client = scratch.connect()?;
     let started = Instant::now();

@@ -146,7 +146,13 @@ fn fixture_corpus_snapshots_and_round_trips() {
         let before_dump = pg_dump_schema(&db.url).unwrap();
         let read = models(case);
         let hints = rename_hints(&read);
-        let models = read.catalog;
+        // Model expressions in the server's spelling, as the CLI does before every diff.
+        let models = {
+            let scratch = TestDb::create(&format!("fx_{}_canon", case.name)).unwrap();
+            let mut client = scratch.connect().unwrap();
+            retort::canon::canonicalize(&mut client, &read.catalog, &case.scope)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", case.name))
+        };
 
         // 1. Autogenerate and snapshot.
         let g = generate_with(&before, &models, &hints, &case.render, &case.scope);

@@ -1,7 +1,7 @@
 //! Puts changes into an order PostgreSQL accepts: enums before the columns that use them, tables
 //! before foreign keys, drops before creates. Reversing the inverses of an ordered list is ordered too.
 
-use retort_schema::Change;
+use retort_schema::{Change, QualName};
 
 /// Phase of a change; changes run phase by phase. Within a phase, by table name then input order.
 fn phase(c: &Change) -> u32 {
@@ -34,7 +34,27 @@ fn phase(c: &Change) -> u32 {
 }
 
 /// Sorts changes by (phase, table) with a stable sort, so ties keep the differ's order.
+/// A column dropped and added again under the same name (a changed generation expression) is
+/// dropped before it is added.
 pub fn order(mut changes: Vec<Change>) -> Vec<Change> {
-    changes.sort_by(|a, b| (phase(a), a.table()).cmp(&(phase(b), b.table())));
+    let readded: Vec<(QualName, String)> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AddColumn { table, column } => Some((table.clone(), column.name.clone())),
+            _ => None,
+        })
+        .collect();
+    let key = |c: &Change| {
+        let p = match c {
+            Change::DropColumn { table, column }
+                if readded.contains(&(table.clone(), column.name.clone())) =>
+            {
+                69
+            }
+            _ => phase(c),
+        };
+        (p, c.table().cloned())
+    };
+    changes.sort_by_cached_key(key);
     changes
 }

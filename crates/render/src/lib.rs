@@ -340,12 +340,16 @@ pub fn statements(change: &Change) -> Vec<Statement> {
             out
         }
         DropColumn { table, column } => {
-            vec![
-                Statement::new(format!("{} DROP COLUMN {}", alter(table), q(&column.name))).hazard(
+            let st = Statement::new(format!("{} DROP COLUMN {}", alter(table), q(&column.name)));
+            if column.generated.is_some() {
+                // A generated column holds no data of its own: it is recomputed when re-added.
+                vec![st]
+            } else {
+                vec![st.hazard(
                     HazardKind::DataLoss,
                     format!("drops column {}.{} and its data", table, column.name),
-                ),
-            ]
+                )]
+            }
         }
         AlterColumnType {
             table,
@@ -544,7 +548,9 @@ pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Sta
                     Change::AddColumn {
                         table: t,
                         column: added,
-                    } if t == table && added.ty == column.ty => Some(added.name.clone()),
+                    } if t == table && added.ty == column.ty && added.name != column.name => {
+                        Some(added.name.clone())
+                    }
                     _ => None,
                 });
                 if let Some(new_name) = twin {
