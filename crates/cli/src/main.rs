@@ -330,6 +330,12 @@ fn autogenerate(
     models.catalog = canonical_models(cfg, &models.catalog)?;
     let t1 = Instant::now();
     let db = retort::introspect(client, &cfg.scope)?;
+    for note in retort_introspector::unmanaged_objects(client, &cfg.scope)?
+        .into_iter()
+        .chain(retort_introspector::missing_types(client, &models.catalog)?)
+    {
+        eprintln!("note: {note}");
+    }
     let t2 = Instant::now();
     let generated = retort::generate_with(
         &db,

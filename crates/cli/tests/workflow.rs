@@ -1078,3 +1078,41 @@ fn stamp_verify_adopts_matching_schema_and_refuses_others() {
     p.ok(&["upgrade", "head"]);
     assert!(p.has_column("users", "bio"));
 }
+
+#[test]
+fn unmanaged_objects_and_missing_extensions_are_reported() {
+    let p = Project::new("notes");
+    p.client()
+        .batch_execute(
+            "CREATE TABLE bookings (id bigint PRIMARY KEY, span int4range NOT NULL, \
+             CONSTRAINT bookings_no_overlap EXCLUDE USING gist (span WITH &&))",
+        )
+        .unwrap();
+    p.models(
+        r#"#[derive(Table)]
+#[table(name = "bookings")]
+pub struct Booking {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(type = "int4range")]
+    pub span: String,
+    #[column(type = "citext")]
+    pub guest: Option<String>,
+}
+"#,
+    );
+    let o = p.ok(&["diff"]);
+    assert!(
+        o.stderr.contains(
+            "note: exclusion constraint bookings_no_overlap on public.bookings (EXCLUDE USING gist (span WITH &&)) is not managed by Retort"
+        ),
+        "{o}"
+    );
+    assert!(
+        o.stderr.contains("CREATE EXTENSION IF NOT EXISTS citext"),
+        "{o}"
+    );
+    // The exclusion constraint is never dropped.
+    assert!(!o.stdout.contains("bookings_no_overlap"), "{o}");
+    assert!(o.stdout.contains("ADD COLUMN guest citext"), "{o}");
+}

@@ -93,3 +93,91 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
 pub fn queries_issued() -> usize {
     query::issued()
 }
+
+/// Objects in scope that the IR does not model (so Retort neither diffs nor drops them), as
+/// sentences for the user: today exclusion constraints.
+pub fn unmanaged_objects(
+    client: &mut postgres::Client,
+    scope: &Scope,
+) -> Result<Vec<String>, Error> {
+    let rows = client
+        .query(
+            "SELECT n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid, true)
+             FROM pg_constraint con
+             JOIN pg_class c ON c.oid = con.conrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE con.contype = 'x' AND n.nspname = ANY($1::text[])
+             ORDER BY 1, 2, 3",
+            &[&scope.schemas],
+        )
+        .map_err(|source| Error::Query {
+            query: "unmanaged_objects",
+            source,
+        })?;
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            scope.contains_table(&retort_schema::QualName::new(
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+            ))
+        })
+        .map(|r| {
+            format!(
+                "exclusion constraint {} on {}.{} ({}) is not managed by Retort: it is left as it is",
+                r.get::<_, String>(2),
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(3)
+            )
+        })
+        .collect())
+}
+
+/// Types the models use that do not exist in the database, each with the extension that usually
+/// provides it (`citext` -> `CREATE EXTENSION citext`).
+pub fn missing_types(
+    client: &mut postgres::Client,
+    models: &Catalog,
+) -> Result<Vec<String>, Error> {
+    let mut names: Vec<String> = Vec::new();
+    for t in models.tables() {
+        for c in &t.columns {
+            let mut ty = &c.ty;
+            while let retort_schema::ColumnType::Array { element } = ty {
+                ty = element;
+            }
+            if let retort_schema::ColumnType::Other { sql } = ty {
+                if !names.contains(sql) {
+                    names.push(sql.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let row = client
+            .query_one("SELECT to_regtype($1) IS NOT NULL", &[&name])
+            .map_err(|source| Error::Query {
+                query: "missing_types",
+                source,
+            })?;
+        if !row.get::<_, bool>(0) {
+            let ext = match name.as_str() {
+                "citext" => Some("citext"),
+                "hstore" => Some("hstore"),
+                "ltree" => Some("ltree"),
+                "geometry" | "geography" => Some("postgis"),
+                "vector" => Some("vector"),
+                _ => None,
+            };
+            out.push(match ext {
+                Some(e) => format!(
+                    "the models use type {name}, which this database lacks: it comes from the extension {e}; add `CREATE EXTENSION IF NOT EXISTS {e};` to the migration"
+                ),
+                None => format!("the models use type {name}, which this database lacks"),
+            });
+        }
+    }
+    Ok(out)
+}
