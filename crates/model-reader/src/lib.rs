@@ -5,6 +5,7 @@ mod case;
 mod files;
 mod map_type;
 mod read;
+mod seaorm_types;
 mod sql;
 mod syntax;
 

@@ -1,14 +1,16 @@
 //! The read pass: parse every file, then build the IR (enums, tables, foreign keys) and check it.
-//! Cross-file facts (enum types, referenced tables) are resolved only once every file is read.
+//! Cross-file facts (enum types, referenced tables, SeaORM `belongs_to` entities) are resolved
+//! only once every file is read; native and SeaORM items build one catalog.
 
 mod enums;
 mod foreign_keys;
 mod names;
+mod seaorm;
 mod tables;
 
 use std::collections::BTreeMap;
 
-use retort_schema::{normalize, Catalog, FkAction, QualName};
+use retort_schema::{normalize, Catalog, ColumnType, FkAction, QualName};
 
 use crate::syntax::{self, Pos, Spanned};
 use crate::{sql, ModelError, ModelErrors, Models, ReadOptions, RenameHint, Span};
@@ -33,13 +35,24 @@ pub fn read(sources: &[(String, String)], opts: &ReadOptions) -> Result<Models, 
             for e in &decls.enums {
                 b.add_enum(file, e);
             }
+            for e in &decls.sea_enums {
+                b.add_sea_enum(file, e);
+            }
         }
         for (file, decls) in &files {
             for t in &decls.tables {
                 b.add_table(file, t);
             }
+            for m in &decls.sea_models {
+                b.add_sea_model(file, m);
+            }
         }
         b.resolve_foreign_keys();
+        for (file, decls) in &files {
+            for r in &decls.sea_relations {
+                b.add_sea_relations(file, r);
+            }
+        }
         b.check_names(sources);
     }
     b.finish(sources)
@@ -74,6 +87,10 @@ struct Builder<'o> {
     errors: Vec<ModelError>,
     /// Rust enum name -> the SQL enum types declared under that name.
     rust_enums: BTreeMap<String, Vec<QualName>>,
+    /// SeaORM active enum name -> the column types it is stored as.
+    sea_enums: BTreeMap<String, Vec<ColumnType>>,
+    /// SeaORM entities read so far, for `belongs_to` lookup.
+    sea_entities: Vec<seaorm::SeaEntity>,
     pending_fks: Vec<PendingFk>,
     names: Vec<NameUse>,
 }
@@ -104,6 +121,8 @@ impl<'o> Builder<'o> {
             renames: Vec::new(),
             errors: Vec::new(),
             rust_enums: BTreeMap::new(),
+            sea_enums: BTreeMap::new(),
+            sea_entities: Vec::new(),
             pending_fks: Vec::new(),
             names: Vec::new(),
         }
@@ -194,5 +213,7 @@ impl<'o> Builder<'o> {
     }
 }
 
+#[cfg(test)]
+mod seaorm_tests;
 #[cfg(test)]
 mod tests;

@@ -529,7 +529,7 @@ impl Builder<'_> {
 }
 
 /// Stands in for a type that could not be resolved; an error has been reported.
-fn placeholder() -> ColumnType {
+pub(super) fn placeholder() -> ColumnType {
     ColumnType::Other {
         sql: "<unresolved>".into(),
     }

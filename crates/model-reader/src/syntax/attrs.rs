@@ -61,14 +61,14 @@ pub struct ColumnAttrs {
 }
 
 /// Position of the first identifier of a path (the attribute or key name).
-fn path_pos(path: &syn::Path) -> Pos {
+pub(super) fn path_pos(path: &syn::Path) -> Pos {
     match path.segments.first() {
         Some(seg) => Pos::of(seg.ident.span()),
         None => Pos { line: 1, col: 1 },
     }
 }
 
-fn path_text(path: &syn::Path) -> String {
+pub(super) fn path_text(path: &syn::Path) -> String {
     path.segments
         .iter()
         .map(|s| s.ident.unraw().to_string())
@@ -78,7 +78,7 @@ fn path_text(path: &syn::Path) -> String {
 
 /// Runs `f` for every `key`, `key = value` or `key(...)` of an attribute. Unknown keys are
 /// reported and skipped, so one attribute can yield several errors.
-fn each_key(
+pub(super) fn each_key(
     attr: &Attribute,
     what: &str,
     expected: &[&str],
@@ -107,7 +107,7 @@ fn each_key(
     }
 }
 
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(super) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         meta.value()?.parse::<syn::Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -116,12 +116,12 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-fn string(meta: &ParseNestedMeta<'_>) -> syn::Result<String> {
+pub(super) fn string(meta: &ParseNestedMeta<'_>) -> syn::Result<String> {
     Ok(meta.value()?.parse::<LitStr>()?.value())
 }
 
 /// `key` or `key = true` / `key = false`.
-fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+pub(super) fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
     if meta.input.peek(Token![=]) {
         Ok(meta.value()?.parse::<LitBool>()?.value)
     } else {
@@ -157,7 +157,7 @@ fn key_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Spanned<KeyPart>>> {
     Ok(keys.into_iter().map(|k| k.0).collect())
 }
 
-fn set<T>(
+pub(super) fn set<T>(
     slot: &mut Option<Spanned<T>>,
     value: T,
     key: &str,
@@ -172,7 +172,7 @@ fn set<T>(
     }
 }
 
-fn set_flag(
+pub(super) fn set_flag(
     slot: &mut Option<Pos>,
     key: &str,
     pos: Pos,
@@ -186,7 +186,7 @@ fn set_flag(
     }
 }
 
-fn duplicate(key: &str, pos: Pos, what: &str) -> SyntaxError {
+pub(super) fn duplicate(key: &str, pos: Pos, what: &str) -> SyntaxError {
     SyntaxError::new(pos, format!("duplicate attribute key `{key}` in #[{what}]"))
 }
 

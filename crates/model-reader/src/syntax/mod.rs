@@ -1,7 +1,9 @@
-//! The attribute grammar of the native dialect: `#[derive(Table)]` structs and `#[derive(DbEnum)]`
-//! enums, turned into plain declarations. Depends only on syn; positions become 1-based at once.
+//! The attribute grammar of both dialects, turned into plain declarations: native
+//! `#[derive(Table)]` structs and `#[derive(DbEnum)]` enums, and SeaORM entities (`seaorm`).
+//! The dialect is chosen per item by its derives. Depends only on syn; positions are 1-based.
 
 mod attrs;
+mod seaorm;
 mod ty;
 
 use syn::punctuated::Punctuated;
@@ -9,6 +11,9 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Fields, Item, ItemEnum, ItemStruct, Token};
 
 pub use attrs::ColumnAttrs;
+pub use seaorm::{
+    literal_sql, SeaEnumDecl, SeaFieldDecl, SeaModelDecl, SeaRelationDecl, SeaRelationVariant,
+};
 pub use ty::RustType;
 
 /// A 1-based line and column in one source file.
@@ -64,6 +69,9 @@ impl SyntaxError {
 pub struct FileDecls {
     pub tables: Vec<TableDecl>,
     pub enums: Vec<EnumDecl>,
+    pub sea_models: Vec<SeaModelDecl>,
+    pub sea_enums: Vec<SeaEnumDecl>,
+    pub sea_relations: Vec<SeaRelationDecl>,
     pub errors: Vec<SyntaxError>,
     /// True when the file itself is not valid Rust (nothing else could be read from it).
     pub unparsable: bool,
@@ -155,7 +163,7 @@ pub struct VariantDecl {
 pub fn parse_file(text: &str) -> FileDecls {
     let mut out = FileDecls::default();
     match syn::parse_file(text) {
-        Ok(file) => walk(&file.items, &mut out),
+        Ok(file) => walk(&file.items, &mut Vec::new(), &mut out),
         Err(err) => {
             out.errors = SyntaxError::from_syn(err);
             out.unparsable = true;
@@ -164,14 +172,24 @@ pub fn parse_file(text: &str) -> FileDecls {
     out
 }
 
-fn walk(items: &[Item], out: &mut FileDecls) {
+/// `module` is the path of inline modules around `items`, outermost first.
+fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
     for item in items {
         match item {
             Item::Struct(s) => {
                 let derives = derives(&s.attrs);
-                if derives.iter().any(|d| d == "Table") {
+                let has = |name: &str| derives.iter().any(|d| d == name);
+                if has("Table") {
                     table(s, out);
-                } else if derives.iter().any(|d| d == "DbEnum") {
+                } else if has("DeriveEntityModel") {
+                    seaorm::model(s, module, out);
+                } else if has("DeriveEntity") {
+                    out.errors.push(SyntaxError::new(
+                        Pos::of(s.ident.span()),
+                        "SeaORM's expanded entity format (#[derive(DeriveEntity)]) is not read; \
+                         declare the entity with #[derive(DeriveEntityModel)] on its Model",
+                    ));
+                } else if has("DbEnum") {
                     out.errors.push(SyntaxError::new(
                         Pos::of(s.ident.span()),
                         "#[derive(DbEnum)] must be on an enum",
@@ -180,18 +198,30 @@ fn walk(items: &[Item], out: &mut FileDecls) {
             }
             Item::Enum(e) => {
                 let derives = derives(&e.attrs);
-                if derives.iter().any(|d| d == "DbEnum") {
+                let has = |name: &str| derives.iter().any(|d| d == name);
+                if has("DbEnum") {
                     db_enum(e, out);
-                } else if derives.iter().any(|d| d == "Table") {
+                } else if has("DeriveActiveEnum") {
+                    seaorm::active_enum(e, out);
+                } else if has("DeriveRelation") {
+                    seaorm::relation(e, module, out);
+                } else if has("Table") {
                     out.errors.push(SyntaxError::new(
                         Pos::of(e.ident.span()),
                         "#[derive(Table)] must be on a struct with named fields",
+                    ));
+                } else if has("DeriveEntityModel") {
+                    out.errors.push(SyntaxError::new(
+                        Pos::of(e.ident.span()),
+                        "#[derive(DeriveEntityModel)] must be on a struct with named fields",
                     ));
                 }
             }
             Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
-                    walk(items, out);
+                    module.push(ident_text(&m.ident).value);
+                    walk(items, module, out);
+                    module.pop();
                 }
             }
             _ => {}
