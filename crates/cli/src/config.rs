@@ -20,6 +20,8 @@ struct RawConfig {
     migrations: RawMigrations,
     #[serde(default)]
     scope: RawScope,
+    #[serde(default)]
+    naming: retort_schema::NamingConvention,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -95,6 +97,8 @@ pub struct Config {
     pub model_paths: Vec<String>,
     pub migrations_dir: PathBuf,
     pub scope: Scope,
+    /// Names for constraints and indexes the models leave unnamed.
+    pub naming: retort_schema::NamingConvention,
 }
 
 /// Reads `KEY=VALUE` lines of a `.env` file into the environment, without overriding.
@@ -197,6 +201,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
         database_url,
         model_paths: raw.models.paths,
         scope,
+        naming: raw.naming,
     })
 }
 
@@ -221,4 +226,13 @@ schemas = ["public"]
 # Table patterns (`*`, `?`, optionally `schema.table`): include (empty = all) and exclude.
 include = []
 exclude = []
+
+# Names for constraints and indexes the models leave unnamed (Alembic-style tokens); a kind that is
+# not listed keeps PostgreSQL's default name (users_pkey, users_email_key, posts_author_id_fkey, ...).
+[naming]
+# pk = "pk_%(table_name)s"
+# uq = "uq_%(table_name)s_%(column_0_N_name)s"
+# fk = "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"
+# ix = "ix_%(column_0_label)s"
+# ck = "ck_%(table_name)s_%(column_0_name)s"
 "#;

@@ -88,11 +88,13 @@ pub fn read_models(
             .cloned()
             .unwrap_or_else(|| "public".into()),
     };
-    if cwd_is_root {
+    let mut models = if cwd_is_root {
         retort_model_reader::read_files(&rel, &opts)
     } else {
         retort_model_reader::read_files(&files, &opts)
-    }
+    }?;
+    cfg.naming.apply(&mut models.catalog);
+    Ok(models)
 }
 
 /// Connects to PostgreSQL, with a message that says which URL failed and why.

@@ -19,6 +19,7 @@ struct Case {
     render: RenderOptions,
     /// A no-false-positives case: the models describe before.sql exactly.
     expect_empty: bool,
+    naming: retort_schema::NamingConvention,
 }
 
 fn cases() -> Vec<Case> {
@@ -35,6 +36,7 @@ fn cases() -> Vec<Case> {
         let mut scope = Scope::default();
         let mut render = RenderOptions::default();
         let mut expect_empty = false;
+        let mut naming = retort_schema::NamingConvention::default();
         if let Ok(text) = std::fs::read_to_string(dir.join("case.toml")) {
             let v: toml::Table = toml::from_str(&text).expect("case.toml parses");
             let list = |k: &str| -> Option<Vec<String>> {
@@ -61,6 +63,9 @@ fn cases() -> Vec<Case> {
                 .get("expect_empty")
                 .and_then(|b| b.as_bool())
                 .unwrap_or(false);
+            if let Some(n) = v.get("naming") {
+                naming = n.clone().try_into().expect("[naming] in case.toml");
+            }
         }
         out.push(Case {
             before: std::fs::read_to_string(dir.join("before.sql")).unwrap(),
@@ -70,6 +75,7 @@ fn cases() -> Vec<Case> {
             scope,
             render,
             expect_empty,
+            naming,
         });
     }
     out
@@ -85,6 +91,7 @@ fn models(case: &Case) -> retort_model_reader::Models {
     ) {
         Ok(mut m) => {
             m.catalog = case.scope.filter(m.catalog);
+            case.naming.apply(&mut m.catalog);
             m
         }
         Err(e) => panic!("{}: models do not read:\n{e}", case.name),

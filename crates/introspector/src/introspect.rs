@@ -113,6 +113,20 @@ pub(crate) fn add_columns(tables: &mut Tables, rows: &[Row]) -> Result<(), Error
             column.default = expr
                 .as_deref()
                 .map(|e| normalize::default_expr(e, &column.ty));
+            let serial = column.identity.is_none()
+                && column.default.as_deref().is_some_and(|d| {
+                    normalize::is_serial_default(
+                        d,
+                        &table.name.schema,
+                        &table.name.name,
+                        &column.name,
+                    )
+                });
+            if serial {
+                // serial behaves as identity BY DEFAULT; its sequence is not drift.
+                column.default = None;
+                column.identity = Some(Identity::ByDefault);
+            }
         }
         column.comment = get(row, q, "comment")?;
         table.columns.push(column);

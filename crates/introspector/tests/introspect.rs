@@ -195,7 +195,8 @@ fn defaults_identity_and_generated_columns() {
     assert_eq!(
         defaults,
         vec![
-            ("id", Some("nextval('items_id_seq'::regclass)")),
+            // serial reads as identity BY DEFAULT, without the sequence default.
+            ("id", None),
             ("created_at", Some("now()")),
             ("label", Some("'x'")),
             ("code", Some("'ab'")),
@@ -214,7 +215,7 @@ fn defaults_identity_and_generated_columns() {
     assert_eq!(t.column("a").unwrap().identity, Some(Identity::Always));
     assert_eq!(t.column("b").unwrap().identity, Some(Identity::ByDefault));
     assert!(!t.column("a").unwrap().nullable);
-    assert_eq!(t.column("id").unwrap().identity, None);
+    assert_eq!(t.column("id").unwrap().identity, Some(Identity::ByDefault));
     assert_eq!(t.column("id").unwrap().ty, ColumnType::Integer);
 }
 
@@ -570,12 +571,15 @@ fn a_failing_query_names_itself() {
 fn the_session_search_path_does_not_change_the_result() {
     let ddl = "CREATE SCHEMA app;
          CREATE TYPE app.kind AS ENUM ('a');
+         CREATE SEQUENCE app.counter;
+         CREATE SEQUENCE public.note_numbers;
          CREATE TABLE app.things (
              id serial PRIMARY KEY,
+             c bigint DEFAULT nextval('app.counter'),
              k app.kind DEFAULT 'a'::app.kind,
              n integer CHECK (n > 0)
          );
-         CREATE TABLE public.notes (id serial, body text DEFAULT 'x');";
+         CREATE TABLE public.notes (id serial, no bigint DEFAULT nextval('note_numbers'), body text DEFAULT 'x');";
     let (_db, mut client) = db("introspect_search_path", ddl);
     let scope = Scope {
         schemas: strings(&["public", "app"]),
@@ -588,13 +592,18 @@ fn the_session_search_path_does_not_change_the_result() {
     assert_eq!(read(&mut client, &scope), plain);
     let things = table(&plain, "app", "things");
     assert_eq!(
-        things.column("id").unwrap().default.as_deref(),
-        Some("nextval('app.things_id_seq'::regclass)")
+        things.column("c").unwrap().default.as_deref(),
+        Some("nextval('app.counter'::regclass)")
+    );
+    assert_eq!(
+        things.column("id").unwrap().identity,
+        Some(retort_schema::Identity::ByDefault)
     );
     assert_eq!(things.column("k").unwrap().default.as_deref(), Some("'a'"));
     let notes = table(&plain, "public", "notes");
     assert_eq!(
-        notes.column("id").unwrap().default.as_deref(),
-        Some("nextval('notes_id_seq'::regclass)")
+        notes.column("no").unwrap().default.as_deref(),
+        Some("nextval('note_numbers'::regclass)")
     );
+    assert_eq!(notes.column("id").unwrap().default, None);
 }

@@ -3,12 +3,14 @@
 
 pub mod catalog;
 pub mod change;
+pub mod naming;
 pub mod normalize;
 pub mod scope;
 pub mod types;
 
 pub use catalog::*;
 pub use change::{ApplyError, Change};
+pub use naming::NamingConvention;
 pub use scope::Scope;
 pub use types::ColumnType;
 

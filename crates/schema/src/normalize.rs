@@ -156,6 +156,16 @@ pub fn default_expr(expr: &str, ty: &ColumnType) -> String {
     }
 }
 
+/// True when `default` (normalised) is the `nextval` of the sequence PostgreSQL creates for a
+/// `serial` column `table.column`: such a column behaves like identity BY DEFAULT, and is read as one
+/// so that databases built with serial (SeaORM, Diesel, hand-written SQL) show no drift.
+pub fn is_serial_default(default: &str, schema: &str, table: &str, column: &str) -> bool {
+    let seq = object_name(table, Some(column), "seq");
+    let bare = format!("nextval('{seq}'::regclass)");
+    let qualified = format!("nextval('{schema}.{seq}'::regclass)");
+    default == bare || default == qualified
+}
+
 /// Canonical form of a CHECK expression or index predicate.
 pub fn bool_expr(expr: &str) -> String {
     let folded = fold_case_and_space(expr);
@@ -261,6 +271,19 @@ mod tests {
     fn different_defaults_stay_different() {
         assert_ne!(d("'a'", ColumnType::Text), d("'A'", ColumnType::Text));
         assert_ne!(d("1", ColumnType::Integer), d("2", ColumnType::Integer));
+    }
+
+    #[test]
+    fn serial_defaults_are_recognised() {
+        let d = default_expr("nextval('users_id_seq'::regclass)", &ColumnType::Integer);
+        assert!(is_serial_default(&d, "public", "users", "id"));
+        assert!(is_serial_default(
+            "nextval('app.t_id_seq'::regclass)",
+            "app",
+            "t",
+            "id"
+        ));
+        assert!(!is_serial_default(&d, "public", "users", "other"));
     }
 
     #[test]
