@@ -202,10 +202,42 @@ fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement>
     let removed: Vec<&String> = from.iter().filter(|v| !to.contains(v)).collect();
     let old = QualName::new(&name.schema, format!("{}__retort_old", name.name));
     let qn = quote_qual(name);
-    let retype = format!(
-        "DO $retort$\nDECLARE r record;\nBEGIN\n    FOR r IN SELECT n.nspname, c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.atttypid = {}::regtype AND NOT a.attisdropped AND c.relkind IN ('r', 'p') LOOP\n        EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE {qn} USING %I::text::{qn}', r.nspname, r.relname, r.attname, r.attname);\n    END LOOP;\nEND\n$retort$",
-        quote_literal(&quote_qual(&old))
-    );
+    // Every column of the old type (or an array of it) is cast through text; defaults that
+    // mention the old type are dropped first and restored with the new type name.
+    let old_lit = quote_literal(&quote_qual(&old));
+    let retype = [
+        "DO $retort$",
+        "DECLARE r record;",
+        "BEGIN",
+        "    FOR r IN SELECT n.nspname, c.relname, a.attname, a.atttypid = {old_lit}::regtype AS scalar,",
+        "            pg_get_expr(d.adbin, d.adrelid) AS def",
+        "        FROM pg_attribute a",
+        "        JOIN pg_class c ON c.oid = a.attrelid",
+        "        JOIN pg_namespace n ON n.oid = c.relnamespace",
+        "        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum",
+        "        WHERE a.atttypid IN ({old_lit}::regtype, (SELECT typarray FROM pg_type WHERE oid = {old_lit}::regtype))",
+        "            AND NOT a.attisdropped AND c.relkind IN ('r', 'p')",
+        "    LOOP",
+        "        IF r.def IS NOT NULL THEN",
+        "            EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I DROP DEFAULT', r.nspname, r.relname, r.attname);",
+        "        END IF;",
+        "        IF r.scalar THEN",
+        "            EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE {qn} USING %I::text::{qn}', r.nspname, r.relname, r.attname, r.attname);",
+        "        ELSE",
+        "            EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE {qn}[] USING %I::text[]::{qn}[]', r.nspname, r.relname, r.attname, r.attname);",
+        "        END IF;",
+        "        IF r.def IS NOT NULL THEN",
+        "            EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I SET DEFAULT %s', r.nspname, r.relname, r.attname, replace(r.def, {old_name}, {new_name}));",
+        "        END IF;",
+        "    END LOOP;",
+        "END",
+        "$retort$",
+    ]
+    .join("\n")
+    .replace("{old_lit}", &old_lit)
+    .replace("{qn}", &qn)
+    .replace("{old_name}", &quote_literal(&old.name))
+    .replace("{new_name}", &quote_literal(&name.name));
     let mut first = Statement::new(format!("ALTER TYPE {qn} RENAME TO {}", q(&old.name)));
     if !removed.is_empty() {
         first = first.hazard(

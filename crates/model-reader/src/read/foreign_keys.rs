@@ -94,7 +94,7 @@ impl Builder<'_> {
                 ref_columns: vec![column],
                 on_delete: fk.on_delete,
                 on_update: fk.on_update,
-                deferrable: false,
+                deferrable: fk.deferrable,
             });
         }
     }

@@ -66,6 +66,7 @@ struct PendingFk {
     file: String,
     on_delete: FkAction,
     on_update: FkAction,
+    deferrable: bool,
 }
 
 /// A constraint or index name, kept to find collisions once everything is built.

@@ -278,12 +278,16 @@ impl Builder<'_> {
                 file: file.to_string(),
                 on_delete,
                 on_update,
+                deferrable: c.deferrable.is_some(),
             }),
             None => {
                 for (key, given) in [("on_delete", &c.on_delete), ("on_update", &c.on_update)] {
                     if let Some(given) = given {
                         self.error(file, given.pos, format!("`{key}` needs `references`"));
                     }
+                }
+                if let Some(pos) = c.deferrable {
+                    self.error(file, pos, "`deferrable` needs `references`".to_string());
                 }
             }
         }

@@ -28,6 +28,7 @@ const COLUMN_KEYS: &[&str] = &[
     "references",
     "on_delete",
     "on_update",
+    "deferrable",
     "renamed_from",
     "comment",
     "check",
@@ -52,6 +53,8 @@ pub struct ColumnAttrs {
     pub references: Option<Spanned<String>>,
     pub on_delete: Option<Spanned<String>>,
     pub on_update: Option<Spanned<String>>,
+    /// The foreign key is `DEFERRABLE`.
+    pub deferrable: Option<Pos>,
     pub renamed_from: Option<Spanned<String>>,
     pub comment: Option<Spanned<String>>,
     pub check: Option<Spanned<String>>,
@@ -382,6 +385,7 @@ fn column_attr(attr: &Attribute, c: &mut ColumnAttrs, errors: &mut Vec<SyntaxErr
                 "index" => Some(&mut c.index),
                 "nullable" => Some(&mut c.nullable),
                 "skip" => Some(&mut c.skip),
+                "deferrable" => Some(&mut c.deferrable),
                 _ => None,
             };
             if let Some(slot) = flag_slot {
