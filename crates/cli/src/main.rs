@@ -56,6 +56,10 @@ enum Command {
         /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
         #[arg(long)]
         concurrent_indexes: bool,
+        /// Write a baseline: the whole schema of the models, as if the database were empty. For
+        /// adopting Retort on an existing database: then `retort stamp head --verify`.
+        #[arg(long, conflicts_with = "autogenerate")]
+        baseline: bool,
     },
     /// Print the migration autogenerate would write, without writing it.
     Diff {
@@ -218,10 +222,17 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             empty,
             head,
             concurrent_indexes,
+            baseline,
         } => revision(
             &cfg,
             &message,
-            autogenerate,
+            if baseline {
+                Source::Baseline
+            } else if autogenerate {
+                Source::Database
+            } else {
+                Source::Manual
+            },
             empty,
             head.as_deref(),
             &retort::RenderOptions { concurrent_indexes },
@@ -376,10 +387,21 @@ fn require_at_heads(
     Ok(())
 }
 
+/// What a new revision is generated from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// An empty revision, written by hand.
+    Manual,
+    /// The difference between the models and the database (autogenerate).
+    Database,
+    /// The difference between the models and an empty database.
+    Baseline,
+}
+
 fn revision(
     cfg: &Config,
     message: &str,
-    autogenerate_: bool,
+    source: Source,
     empty: bool,
     head: Option<&str>,
     opts: &retort::RenderOptions,
@@ -401,17 +423,24 @@ fn revision(
             heads
         }
     };
-    let (up, down, changes) = if autogenerate_ {
-        let mut client = connect(cfg)?;
-        require_at_heads(&graph, &mut client, cfg)?;
-        let g = autogenerate(cfg, &mut client, opts)?;
-        if g.is_empty() && !empty {
-            println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
-            return Ok(0);
+    let (up, down, changes) = match source {
+        Source::Database => {
+            let mut client = connect(cfg)?;
+            require_at_heads(&graph, &mut client, cfg)?;
+            let g = autogenerate(cfg, &mut client, opts)?;
+            if g.is_empty() && !empty {
+                println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
+                return Ok(0);
+            }
+            (g.up, g.down, g.changes)
         }
-        (g.up, g.down, g.changes)
-    } else {
-        (String::new(), String::new(), Vec::new())
+        Source::Baseline => {
+            let models = read_models(cfg)?;
+            let g =
+                retort::generate_with(&Default::default(), &models.catalog, &[], opts, &cfg.scope);
+            (g.up, g.down, g.changes)
+        }
+        Source::Manual => (String::new(), String::new(), Vec::new()),
     };
     let m = migrate::write_revision(
         &cfg.migrations_dir,
@@ -430,8 +459,13 @@ fn revision(
     for h in retort_render::hazards(&changes) {
         println!("  WARNING ({}): {}", h.kind.label(), h.message);
     }
-    if autogenerate_ {
-        println!("review up.sql and down.sql, then run `retort upgrade head`");
+    match source {
+        Source::Database => println!("review up.sql and down.sql, then run `retort upgrade head`"),
+        Source::Baseline => println!(
+            "review the baseline; on a database that already has this schema run `retort stamp {} --verify`, on an empty one `retort upgrade head`",
+            m.id
+        ),
+        Source::Manual => println!("write the SQL into up.sql and down.sql, then run `retort upgrade head`"),
     }
     Ok(0)
 }
