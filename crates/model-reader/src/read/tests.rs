@@ -592,7 +592,7 @@ fn error_unknown_attribute_key() {
         errors("#[derive(Table)]\nstruct T {\n    #[column(primary)]\n    a: i32,\n}\n"),
         "models.rs:3:14: unknown attribute key `primary` in #[column]; expected one of name, \
          type, primary_key, identity, default, unique, index, references, on_delete, on_update, \
-         renamed_from, comment, check, generated, nullable, skip"
+         deferrable, renamed_from, comment, check, generated, nullable, skip"
     );
 }
 
