@@ -7,7 +7,7 @@ pub mod config;
 use anyhow::{Context, Result};
 use retort_schema::{Catalog, Change, Scope};
 
-pub use retort_differ::Rename;
+pub use retort_differ::{Hints, Rename};
 pub use retort_model_reader as model_reader;
 pub use retort_render::RenderOptions;
 
@@ -27,20 +27,26 @@ impl Generated {
 
 /// Diffs the database catalog against the model catalog, both limited to `scope`.
 pub fn generate(db: &Catalog, models: &Catalog, scope: &Scope) -> Generated {
-    generate_with(db, models, &[], &RenderOptions::default(), scope)
+    generate_with(
+        db,
+        models,
+        &Hints::default(),
+        &RenderOptions::default(),
+        scope,
+    )
 }
 
 /// Like `generate`, honouring `renamed_from` hints and render options.
 pub fn generate_with(
     db: &Catalog,
     models: &Catalog,
-    renames: &[Rename],
+    hints: &Hints,
     opts: &RenderOptions,
     scope: &Scope,
 ) -> Generated {
     let db = scope.filter(db.clone());
     let models = scope.filter(models.clone());
-    let changes = retort_differ::diff_with(&db, &models, renames);
+    let changes = retort_differ::diff_with(&db, &models, hints);
     let down_changes = retort_differ::inverse(&changes);
     Generated {
         up: retort_render::render_body_with(&changes, opts),
@@ -50,16 +56,27 @@ pub fn generate_with(
 }
 
 /// The `renamed_from` hints of the models, in the differ's terms.
-pub fn rename_hints(models: &retort_model_reader::Models) -> Vec<Rename> {
-    models
-        .renames
-        .iter()
-        .map(|r| Rename {
-            table: r.table.clone(),
-            column: r.column.clone(),
-            from: r.from.clone(),
-        })
-        .collect()
+pub fn rename_hints(models: &retort_model_reader::Models) -> Hints {
+    Hints {
+        renames: models
+            .renames
+            .iter()
+            .map(|r| Rename {
+                table: r.table.clone(),
+                column: r.column.clone(),
+                from: r.from.clone(),
+            })
+            .collect(),
+        enum_values: models
+            .enum_value_renames
+            .iter()
+            .map(|r| retort_differ::EnumValueRename {
+                enum_type: r.enum_type.clone(),
+                from: r.from.clone(),
+                to: r.to.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// Reads the models configured in `cfg`.

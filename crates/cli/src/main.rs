@@ -436,8 +436,13 @@ fn revision(
         }
         Source::Baseline => {
             let models = read_models(cfg)?;
-            let g =
-                retort::generate_with(&Default::default(), &models.catalog, &[], opts, &cfg.scope);
+            let g = retort::generate_with(
+                &Default::default(),
+                &models.catalog,
+                &Default::default(),
+                opts,
+                &cfg.scope,
+            );
             (g.up, g.down, g.changes)
         }
         Source::Manual => (String::new(), String::new(), Vec::new()),

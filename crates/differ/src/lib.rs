@@ -4,7 +4,7 @@
 mod diff;
 mod order;
 
-pub use diff::{diff_unordered, diff_unordered_with, table_shell, Rename};
+pub use diff::{diff_unordered, diff_unordered_with, table_shell, EnumValueRename, Hints, Rename};
 pub use order::order;
 
 use retort_schema::{Catalog, Change};
@@ -15,8 +15,8 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Vec<Change> {
 }
 
 /// The ordered changes that turn `from` into `to`, honouring `renamed_from` hints.
-pub fn diff_with(from: &Catalog, to: &Catalog, renames: &[Rename]) -> Vec<Change> {
-    order(diff_unordered_with(from, to, renames))
+pub fn diff_with(from: &Catalog, to: &Catalog, hints: &Hints) -> Vec<Change> {
+    order(diff_unordered_with(from, to, hints))
 }
 
 /// The changes that undo `changes`: each inverse, in reverse order.

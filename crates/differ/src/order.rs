@@ -8,6 +8,7 @@ fn phase(c: &Change) -> u32 {
     use Change::*;
     match c {
         CreateSchema { .. } => 0,
+        RenameEnumValue { .. } => 4,
         RenameTable { .. } => 5,
         RenameColumn { .. } => 6,
         CreateEnum { .. } => 10,

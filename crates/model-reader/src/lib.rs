@@ -66,6 +66,16 @@ pub struct Models {
     pub origins: BTreeMap<String, Span>,
     /// `renamed_from` hints in declaration order.
     pub renames: Vec<RenameHint>,
+    /// `#[db_enum(renamed_from = "...")]` hints on enum variants.
+    pub enum_value_renames: Vec<EnumValueRename>,
+}
+
+/// An enum label that used to be spelled `from` and is now `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumValueRename {
+    pub enum_type: QualName,
+    pub from: String,
+    pub to: String,
 }
 
 /// A located mistake in the model files.

@@ -312,6 +312,12 @@ pub fn statements(change: &Change) -> Vec<Statement> {
     let one = |sql: String| vec![Statement::new(sql)];
     match change {
         RenameTable { from, to } => one(format!("{} RENAME TO {}", alter(from), q(&to.name))),
+        RenameEnumValue { name, from, to } => one(format!(
+            "ALTER TYPE {} RENAME VALUE {} TO {}",
+            quote_qual(name),
+            quote_literal(from),
+            quote_literal(to)
+        )),
         RenameColumn { table, from, to } => one(format!(
             "{} RENAME COLUMN {} TO {}",
             alter(table),

@@ -36,6 +36,12 @@ pub enum Change {
         from: String,
         to: String,
     },
+    /// `ALTER TYPE name RENAME VALUE from TO to`.
+    RenameEnumValue {
+        name: QualName,
+        from: String,
+        to: String,
+    },
     CreateEnum {
         enum_type: Enum,
     },
@@ -190,6 +196,11 @@ impl Change {
                 from: to,
                 to: from,
             },
+            RenameEnumValue { name, from, to } => RenameEnumValue {
+                name,
+                from: to,
+                to: from,
+            },
             CreateEnum { enum_type } => DropEnum { enum_type },
             DropEnum { enum_type } => CreateEnum { enum_type },
             AlterEnum { name, from, to } => AlterEnum {
@@ -294,7 +305,7 @@ impl Change {
         use Change::*;
         match self {
             CreateSchema { .. } | DropSchema { .. } => None,
-            CreateEnum { .. } | DropEnum { .. } | AlterEnum { .. } => None,
+            CreateEnum { .. } | DropEnum { .. } | AlterEnum { .. } | RenameEnumValue { .. } => None,
             CreateTable { table } | DropTable { table } => Some(&table.name),
             RenameTable { to, .. } => Some(to),
             RenameColumn { table, .. }
@@ -352,6 +363,35 @@ impl Change {
                 s.enums.retain(|e| e.name != enum_type.name);
                 if s.enums.len() == before {
                     return Err(missing(&enum_type.name));
+                }
+            }
+            RenameEnumValue { name, from, to } => {
+                let s = catalog.schema_mut(&name.schema);
+                let e = s
+                    .enums
+                    .iter_mut()
+                    .find(|e| &e.name == name)
+                    .ok_or_else(|| missing(name))?;
+                if e.values.contains(to) {
+                    return Err(exists(format!("{name} value {to}")));
+                }
+                let v = e
+                    .values
+                    .iter_mut()
+                    .find(|v| *v == from)
+                    .ok_or_else(|| missing(format!("{name} value {from}")))?;
+                *v = to.clone();
+                // Defaults hold the label itself (by oid), so they follow the rename.
+                let (old_lit, new_lit) = (crate::quote_literal(from), crate::quote_literal(to));
+                for s in &mut catalog.schemas {
+                    for t in &mut s.tables {
+                        for c in &mut t.columns {
+                            let uses = matches!(&c.ty, ColumnType::Named { name: n } if n == name);
+                            if uses && c.default.as_deref() == Some(old_lit.as_str()) {
+                                c.default = Some(new_lit.clone());
+                            }
+                        }
+                    }
                 }
             }
             AlterEnum { name, to, .. } => {

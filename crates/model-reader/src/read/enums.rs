@@ -56,6 +56,13 @@ impl Builder<'_> {
                 );
                 continue;
             }
+            if let Some(old) = &v.renamed_from {
+                self.enum_value_renames.push(crate::EnumValueRename {
+                    enum_type: qn.clone(),
+                    from: old.value.clone(),
+                    to: value.clone(),
+                });
+            }
             values.push(value);
         }
         let candidates = self.rust_enums.entry(e.ident.value.clone()).or_default();

@@ -85,6 +85,7 @@ struct Builder<'o> {
     catalog: Catalog,
     origins: BTreeMap<String, Span>,
     renames: Vec<RenameHint>,
+    enum_value_renames: Vec<crate::EnumValueRename>,
     errors: Vec<ModelError>,
     /// Rust enum name -> the SQL enum types declared under that name.
     rust_enums: BTreeMap<String, Vec<QualName>>,
@@ -120,6 +121,7 @@ impl<'o> Builder<'o> {
             catalog: Catalog::default(),
             origins: BTreeMap::new(),
             renames: Vec::new(),
+            enum_value_renames: Vec::new(),
             errors: Vec::new(),
             rust_enums: BTreeMap::new(),
             sea_enums: BTreeMap::new(),
@@ -210,6 +212,7 @@ impl<'o> Builder<'o> {
             catalog: catalog.without_empty_schemas(),
             origins: self.origins,
             renames: self.renames,
+            enum_value_renames: self.enum_value_renames,
         })
     }
 }

@@ -37,7 +37,7 @@ const COLUMN_KEYS: &[&str] = &[
     "skip",
 ];
 const ENUM_KEYS: &[&str] = &["name", "schema", "rename_all"];
-const VARIANT_KEYS: &[&str] = &["rename"];
+const VARIANT_KEYS: &[&str] = &["rename", "renamed_from"];
 
 /// Everything `#[column(...)]` can say about a field.
 #[derive(Debug, Default)]
@@ -444,6 +444,7 @@ pub fn enum_attr(attr: &Attribute, decl: &mut EnumDecl, errors: &mut Vec<SyntaxE
 pub fn variant_attr(
     attr: &Attribute,
     rename: &mut Option<Spanned<String>>,
+    renamed_from: &mut Option<Spanned<String>>,
     errors: &mut Vec<SyntaxError>,
 ) {
     each_key(
@@ -452,7 +453,12 @@ pub fn variant_attr(
         VARIANT_KEYS,
         errors,
         |key, pos, meta, errors| {
-            set(rename, string(meta)?, key, pos, "db_enum", errors);
+            let slot = if key == "rename" {
+                &mut *rename
+            } else {
+                &mut *renamed_from
+            };
+            set(slot, string(meta)?, key, pos, "db_enum", errors);
             Ok(())
         },
     );

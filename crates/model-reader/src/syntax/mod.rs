@@ -157,6 +157,8 @@ pub struct EnumDecl {
 pub struct VariantDecl {
     pub ident: Spanned<String>,
     pub rename: Option<Spanned<String>>,
+    /// `#[db_enum(renamed_from = "old")]`: the label this value had before.
+    pub renamed_from: Option<Spanned<String>>,
 }
 
 /// Reads every table struct and enum of one file, including those in inline `mod` blocks.
@@ -318,16 +320,18 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
             ));
         }
         let mut rename = None;
+        let mut renamed_from = None;
         for attr in variant
             .attrs
             .iter()
             .filter(|a| a.path().is_ident("db_enum"))
         {
-            attrs::variant_attr(attr, &mut rename, &mut out.errors);
+            attrs::variant_attr(attr, &mut rename, &mut renamed_from, &mut out.errors);
         }
         decl.variants.push(VariantDecl {
             ident: ident_text(&variant.ident),
             rename,
+            renamed_from,
         });
     }
     out.enums.push(decl);
