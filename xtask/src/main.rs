@@ -1,5 +1,8 @@
 //! Developer tasks: `cargo xtask test` runs the suite against a throwaway PostgreSQL,
-//! `cargo xtask pg` starts one and prints its URL, `cargo xtask demo` runs the README demo.
+//! `cargo xtask pg` starts one and prints its URL, `cargo xtask demo` runs the README demo,
+//! `cargo xtask bench` times the engine on synthetic schemas (see `bench.rs`).
+
+mod bench;
 
 use anyhow::{bail, Context, Result};
 use retort_testkit::PgCluster;
@@ -22,10 +25,15 @@ fn run() -> Result<()> {
         "test" => test(rest),
         "pg" => pg(),
         "demo" => demo(rest),
+        "bench" => bench::bench(rest),
+        "bench-inner" => bench::bench_inner(rest),
+        "bench-mem" => bench::bench_mem(rest),
         _ => {
             println!("cargo xtask test [ARGS..]  run `cargo test --workspace` against a throwaway PostgreSQL (DATABASE_URL wins)");
             println!("cargo xtask pg             start a throwaway PostgreSQL, print its URL, stop it on Enter");
             println!("cargo xtask demo           autogenerate and apply the bundled example models on a throwaway PostgreSQL");
+            println!("cargo xtask bench [--tables N[,N..]] [--runs R] [--smoke]");
+            println!("                           time models, introspection, diff and render on synthetic schemas (release build)");
             Ok(())
         }
     }
@@ -50,7 +58,7 @@ fn server() -> Result<(Option<PgCluster>, String)> {
 fn test(extra: &[String]) -> Result<()> {
     let (mut cluster, url) = server()?;
     let status = Command::new(env!("CARGO"))
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .env("DATABASE_URL", &url)
         .status();
