@@ -110,14 +110,7 @@ impl NamingConvention {
                     let cols: Vec<String> = i
                         .keys
                         .iter()
-                        .map(|k| {
-                            let k = k.split(' ').next().unwrap_or(k);
-                            if k.starts_with('(') {
-                                "expr".to_string()
-                            } else {
-                                k.to_string()
-                            }
-                        })
+                        .map(|k| normalize::index_key_column_name(k))
                         .collect();
                     i.name = expand(tpl, &tokens(&table, &cols));
                 }

@@ -213,18 +213,34 @@ pub fn foreign_key_name(table: &str, columns: &[String]) -> String {
 }
 
 pub fn index_name(table: &str, keys: &[String]) -> String {
-    let cols: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            let k = k.split(' ').next().unwrap_or(k);
-            if k.starts_with('(') {
-                "expr".to_string()
-            } else {
-                k.to_string()
-            }
-        })
-        .collect();
+    let cols: Vec<String> = keys.iter().map(|k| index_key_column_name(k)).collect();
     object_name(table, Some(&cols.join("_")), "idx")
+}
+
+/// The name an index key contributes to a default index name: the column, or for an expression
+/// key what PostgreSQL's `FigureIndexColname` gives it (see `expression_column_name`).
+pub fn index_key_column_name(key: &str) -> String {
+    if key.starts_with('(') {
+        let end = matching_close(key).unwrap_or(key.len() - 1);
+        expression_column_name(&key[..=end])
+    } else {
+        key.split(' ').next().unwrap_or(key).to_string()
+    }
+}
+
+/// The name PostgreSQL's `FigureIndexColname` gives an expression key: the function's name for
+/// a function call (`lower(email)` -> `lower`), otherwise `expr`.
+pub fn expression_column_name(key: &str) -> String {
+    let inner = strip_outer_parens(key);
+    let ident: String = inner
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    let rest = inner[ident.len()..].trim_start();
+    match ident.rsplit('.').next() {
+        Some(f) if !f.is_empty() && rest.starts_with('(') => f.to_ascii_lowercase(),
+        _ => "expr".to_string(),
+    }
 }
 
 /// PostgreSQL names an unnamed CHECK after the first column its expression mentions.
@@ -302,7 +318,12 @@ mod tests {
         );
         assert_eq!(
             index_name("users", &["(lower(email))".into()]),
-            "users_expr_idx"
+            "users_lower_idx"
+        );
+        assert_eq!(index_name("users", &["((a + b))".into()]), "users_expr_idx");
+        assert_eq!(
+            index_name("t", &["(coalesce(a, b))".into(), "c".into()]),
+            "t_coalesce_c_idx"
         );
         let long = "a".repeat(60);
         let n = foreign_key_name(&long, &["team_id".into()]);

@@ -386,7 +386,7 @@ fn expression_and_partial_indexes() {
     assert_eq!(
         got,
         [
-            "people_expr_idx unique=true keys=[(lower(email))] method=btree include=[] where=None",
+            "people_lower_idx unique=true keys=[(lower(email))] method=btree include=[] where=None",
             "people_nick_idx unique=false keys=[nick] method=btree include=[] where=None",
             "people_org_idx unique=false keys=[org] method=btree include=[email] where=None",
             "people_recent unique=false keys=[org, created_at DESC] method=btree include=[] \
