@@ -1143,3 +1143,27 @@ fn baseline_adopts_an_existing_database() {
     p.ok(&["upgrade", "head"]);
     assert!(p.has_column("users", "bio"));
 }
+
+/// The database URL can come from a `.env` file next to retort.toml; the environment wins over it.
+#[test]
+fn dotenv_supplies_the_database_url() {
+    let p = Project::new("dotenv");
+    p.models(USERS);
+    p.write(
+        ".env",
+        &format!("# local settings\nDATABASE_URL=\"{}\"\n", p.db.url),
+    );
+    let o = retort(p.dir.path(), &[], &["diff"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(o.stdout.contains("CREATE TABLE public.users"), "{o}");
+    let o = retort(
+        p.dir.path(),
+        &[(
+            "DATABASE_URL",
+            "postgres://nobody@/nowhere?host=/nonexistent",
+        )],
+        &["diff"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("cannot connect"), "{o}");
+}
