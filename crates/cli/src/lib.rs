@@ -44,8 +44,8 @@ pub fn generate_with(
     opts: &RenderOptions,
     scope: &Scope,
 ) -> Generated {
-    let db = scope.filter(db.clone());
-    let models = scope.filter(models.clone());
+    let db = scope.filter_ref(db);
+    let models = scope.filter_ref(models);
     let changes = retort_differ::diff_with(&db, &models, hints);
     let down_changes = retort_differ::inverse(&changes);
     Generated {

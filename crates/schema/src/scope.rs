@@ -75,6 +75,18 @@ impl Scope {
             && !self.exclude.iter().any(|p| pattern_matches(p, table))
     }
 
+    /// Keeps only the objects in scope, borrowing when everything already is (the common case).
+    pub fn filter_ref<'a>(&self, catalog: &'a Catalog) -> std::borrow::Cow<'a, Catalog> {
+        let all_in = catalog.schemas.iter().all(|s| {
+            self.contains_schema(&s.name) && s.tables.iter().all(|t| self.contains_table(&t.name))
+        });
+        if all_in {
+            std::borrow::Cow::Borrowed(catalog)
+        } else {
+            std::borrow::Cow::Owned(self.filter(catalog.clone()))
+        }
+    }
+
     /// Keeps only the objects in scope.
     pub fn filter(&self, mut catalog: Catalog) -> Catalog {
         catalog.schemas.retain(|s| self.contains_schema(&s.name));
