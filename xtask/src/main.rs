@@ -103,49 +103,30 @@ fn demo(extra: &[String]) -> Result<()> {
     let example = root.join("examples").join("blog");
     copy_dir(&example, &work)?;
     let (mut cluster, url) = server()?;
-    let steps: Vec<Vec<&str>> = vec![
-        vec!["current"],
-        vec!["revision", "--autogenerate", "-m", "initial schema"],
-        vec!["upgrade", "head"],
-        vec!["current", "--verbose"],
-        vec!["check"],
-        vec!["verify"],
-        vec!["history"],
+    // The daily workflow of the README, on the bundled example.
+    let steps: Vec<DemoStep> = vec![
+        DemoStep::Run(&["current"]),
+        DemoStep::Run(&["revision", "--autogenerate", "-m", "initial schema"]),
+        DemoStep::ShowNewest,
+        DemoStep::Run(&["upgrade", "head"]),
+        DemoStep::Run(&["current", "--verbose"]),
+        DemoStep::AddBio,
+        DemoStep::Run(&["check"]),
+        DemoStep::Run(&["revision", "--autogenerate", "-m", "add user bio"]),
+        DemoStep::ShowNewest,
+        DemoStep::Run(&["upgrade", "head", "--sql"]),
+        DemoStep::Run(&["upgrade", "head"]),
+        DemoStep::Run(&["downgrade", "-1"]),
+        DemoStep::Run(&["upgrade", "head"]),
+        DemoStep::Run(&["check"]),
+        DemoStep::Run(&["verify"]),
+        DemoStep::Run(&["history"]),
     ];
     let mut result = Ok(());
     for step in steps {
-        println!("\n$ retort {}", step.join(" "));
-        let st = Command::new(&bin)
-            .args(&step)
-            .args(extra)
-            .env("DATABASE_URL", &url)
-            .current_dir(&work)
-            .status();
-        match st {
-            Ok(s) if s.success() => {}
-            Ok(s) => {
-                result = Err(anyhow::anyhow!(
-                    "`retort {}` exited with {s}",
-                    step.join(" ")
-                ));
-                break;
-            }
-            Err(e) => {
-                result = Err(e.into());
-                break;
-            }
-        }
-        if step[0] == "revision" {
-            // Show the generated migration, as a reviewer would read it.
-            for entry in std::fs::read_dir(work.join("migrations"))? {
-                let dir = entry?.path();
-                if dir.is_dir() {
-                    println!("\n--- {}/up.sql", dir.display());
-                    print!("{}", std::fs::read_to_string(dir.join("up.sql"))?);
-                    println!("--- {}/down.sql", dir.display());
-                    print!("{}", std::fs::read_to_string(dir.join("down.sql"))?);
-                }
-            }
+        if let Err(e) = demo_step(&step, &bin, &url, &work, extra) {
+            result = Err(e);
+            break;
         }
     }
     if let Some(c) = cluster.as_mut() {
@@ -153,6 +134,75 @@ fn demo(extra: &[String]) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+enum DemoStep {
+    /// Run `retort` with these arguments.
+    Run(&'static [&'static str]),
+    /// Print the newest migration's files, as a reviewer reads them.
+    ShowNewest,
+    /// Edit the models like a developer would: add `users.bio`.
+    AddBio,
+}
+
+fn demo_step(
+    step: &DemoStep,
+    bin: &std::path::Path,
+    url: &str,
+    work: &std::path::Path,
+    extra: &[String],
+) -> Result<()> {
+    match step {
+        DemoStep::Run(args) => {
+            println!("\n$ retort {}", args.join(" "));
+            let st = Command::new(bin)
+                .args(args.iter())
+                .args(extra)
+                .env("DATABASE_URL", url)
+                .current_dir(work)
+                .status()?;
+            // `check` exits 1 on purpose while the models are ahead of the migrations.
+            let expected = if args[0] == "check" && !st.success() {
+                st.code() == Some(1)
+            } else {
+                st.success()
+            };
+            if !expected {
+                bail!("`retort {}` exited with {st}", args.join(" "));
+            }
+        }
+        DemoStep::ShowNewest => {
+            let mut dirs: Vec<_> = std::fs::read_dir(work.join("migrations"))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect();
+            dirs.sort();
+            if let Some(dir) = dirs.last() {
+                for file in ["up.sql", "down.sql"] {
+                    println!(
+                        "\n--- migrations/{}/{file}",
+                        dir.file_name().unwrap_or_default().to_string_lossy()
+                    );
+                    print!("{}", std::fs::read_to_string(dir.join(file))?);
+                }
+            }
+        }
+        DemoStep::AddBio => {
+            let path = work.join("src").join("models.rs");
+            let text = std::fs::read_to_string(&path)?;
+            let edited = text.replacen(
+                "    pub display_name: Option<String>,\n",
+                "    pub display_name: Option<String>,\n    pub bio: Option<String>,\n",
+                1,
+            );
+            if edited == text {
+                bail!("the demo could not find `display_name` in examples/blog/src/models.rs");
+            }
+            std::fs::write(&path, edited)?;
+            println!("\n# edit src/models.rs: add `pub bio: Option<String>` to User");
+        }
+    }
+    Ok(())
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf> {
