@@ -297,8 +297,9 @@ fn pipeline(url: &str, paths: &[PathBuf], scope: &Scope, check: bool) -> Result<
     let introspection = secs(t);
 
     let t = Instant::now();
-    let db_scoped = scope.filter(db.clone());
-    let models_scoped = scope.filter(models.catalog.clone());
+    // As `retort::generate` does: borrow what is entirely in scope.
+    let db_scoped = scope.filter_ref(&db);
+    let models_scoped = scope.filter_ref(&models.catalog);
     let changes = retort_differ::diff(&db_scoped, &models_scoped);
     let down_changes = retort_differ::inverse(&changes);
     let diff = secs(t);
@@ -315,7 +316,7 @@ fn pipeline(url: &str, paths: &[PathBuf], scope: &Scope, check: bool) -> Result<
             bail!("the timed phases no longer match retort::generate; update xtask/src/bench.rs");
         }
     }
-    drop((db_scoped, models_scoped, up, down, down_changes));
+    drop((up, down, down_changes));
     Ok(Outcome {
         phases: Phases {
             connect,

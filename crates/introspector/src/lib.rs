@@ -63,23 +63,70 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
     )?)?;
     query::run(&mut tx, &query::SEARCH_PATH, version, &[])?;
     let schemas = &scope.schemas;
-    let enums = query::run(&mut tx, &query::ENUMS, version, &[schemas])?;
-    let tables = query::run(&mut tx, &query::TABLES, version, &[schemas])?;
-    let columns = query::run(&mut tx, &query::COLUMNS, version, &[schemas])?;
-    let constraints = query::run(&mut tx, &query::CONSTRAINTS, version, &[schemas])?;
-    let indexes = query::run(&mut tx, &query::INDEXES, version, &[schemas])?;
+    // Each result is turned into IR row by row as it arrives. The first problem found in a row
+    // is kept until every query has run, so that a failing query is still the error reported.
+    let mut failed = None;
+    let mut catalog = Catalog::default();
+    query::for_each(
+        &mut tx,
+        &query::ENUMS,
+        version,
+        &[schemas],
+        &mut failed,
+        |row| {
+            let e = introspect::enum_row(row)?;
+            catalog.schema_mut(&e.name.schema).enums.push(e);
+            Ok(())
+        },
+    )?;
+    let mut by_oid = introspect::Tables::default();
+    query::for_each(
+        &mut tx,
+        &query::TABLES,
+        version,
+        &[schemas],
+        &mut failed,
+        |row| introspect::add_table(&mut by_oid, row),
+    )?;
+    let mut fields = None;
+    let mut types = introspect::Types::default();
+    query::for_each(
+        &mut tx,
+        &query::COLUMNS,
+        version,
+        &[schemas],
+        &mut failed,
+        |row| {
+            let f = match &fields {
+                Some(f) => f,
+                None => fields.insert(introspect::ColumnFields::of(row)?),
+            };
+            introspect::add_column(&mut by_oid, &mut types, f, row)
+        },
+    )?;
+    query::for_each(
+        &mut tx,
+        &query::CONSTRAINTS,
+        version,
+        &[schemas],
+        &mut failed,
+        |row| introspect::add_constraint(&mut by_oid, row),
+    )?;
+    query::for_each(
+        &mut tx,
+        &query::INDEXES,
+        version,
+        &[schemas],
+        &mut failed,
+        |row| introspect::add_index(&mut by_oid, row),
+    )?;
     tx.commit()
         .map_err(|source| Error::Transaction { source })?;
-
-    let mut catalog = Catalog::default();
-    for e in introspect::enums(&enums)? {
-        catalog.schema_mut(&e.name.schema).enums.push(e);
+    if let Some(err) = failed {
+        return Err(err);
     }
-    let mut by_oid = introspect::tables(&tables)?;
-    introspect::add_columns(&mut by_oid, &columns)?;
-    introspect::add_constraints(&mut by_oid, &constraints)?;
-    introspect::add_indexes(&mut by_oid, &indexes)?;
-    for table in by_oid.into_values() {
+
+    for table in by_oid.into_tables() {
         catalog.schema_mut(&table.name.schema).tables.push(table);
     }
     let mut catalog = scope.filter(catalog);

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Row, Transaction};
 
@@ -84,6 +85,36 @@ thread_local! {
 /// Catalog queries sent by this thread so far (see `crate::queries_issued`).
 pub(crate) fn issued() -> usize {
     ISSUED.with(Cell::get)
+}
+
+/// Runs `query` (as spelled for a server of `version`) and hands each row to `each` as it
+/// arrives, so that a large result is never held in memory whole. The first error `each`
+/// returns is kept in `failed`, after which rows are only drained: a query that fails later
+/// still wins, as it would if every query ran before any row was read.
+pub(crate) fn for_each(
+    tx: &mut Transaction<'_>,
+    query: &Query,
+    version: u32,
+    params: &[&(dyn ToSql + Sync)],
+    failed: &mut Option<Error>,
+    mut each: impl FnMut(&Row) -> Result<(), Error>,
+) -> Result<(), Error> {
+    ISSUED.with(|n| n.set(n.get() + 1));
+    let error = |source| Error::Query {
+        query: query.name,
+        source,
+    };
+    let mut rows = tx
+        .query_raw(query.sql_for(version).as_ref(), params.iter().copied())
+        .map_err(error)?;
+    while let Some(row) = rows.next().map_err(error)? {
+        if failed.is_none() {
+            if let Err(err) = each(&row) {
+                *failed = Some(err);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `query` (as spelled for a server of `version`) and returns all its rows.

@@ -545,10 +545,11 @@ fn query_count_does_not_grow_with_the_number_of_tables() {
 fn a_failing_query_names_itself() {
     let (db, mut client) = db(
         "introspect_error",
-        "CREATE TABLE busy (id integer DEFAULT 1);",
+        "CREATE TABLE busy (id integer, twice integer GENERATED ALWAYS AS (id * 2) STORED);",
     );
-    // Another session holds an exclusive lock, as a running migration would. Reading a default
-    // expression takes a share lock on its table, so the `columns` query is the one that times out.
+    // Another session holds an exclusive lock, as a running migration would. Reading a generated
+    // column's expression takes a share lock on its table (plain defaults are read without one),
+    // so the `columns` query is the one that times out.
     let mut other = db.connect().expect("second connection");
     let mut lock = other.transaction().expect("begin");
     lock.batch_execute("LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")

@@ -211,26 +211,25 @@ impl Catalog {
     }
 
     pub fn table(&self, name: &QualName) -> Option<&Table> {
-        self.schema(&name.schema)?
-            .tables
-            .iter()
-            .find(|t| t.name.name == name.name)
+        let tables = &self.schema(&name.schema)?.tables;
+        let i = position_by_name(tables, &name.name, |t| &t.name.name)?;
+        Some(&tables[i])
     }
 
     pub fn table_mut(&mut self, name: &QualName) -> Option<&mut Table> {
-        self.schemas
+        let tables = &mut self
+            .schemas
             .iter_mut()
             .find(|s| s.name == name.schema)?
-            .tables
-            .iter_mut()
-            .find(|t| t.name.name == name.name)
+            .tables;
+        let i = position_by_name(tables, &name.name, |t| &t.name.name)?;
+        Some(&mut tables[i])
     }
 
     pub fn enum_type(&self, name: &QualName) -> Option<&Enum> {
-        self.schema(&name.schema)?
-            .enums
-            .iter()
-            .find(|e| e.name.name == name.name)
+        let enums = &self.schema(&name.schema)?.enums;
+        let i = position_by_name(enums, &name.name, |e| &e.name.name)?;
+        Some(&enums[i])
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &Table> {
@@ -250,6 +249,8 @@ impl Catalog {
             for t in &mut s.tables {
                 t.canonicalize();
             }
+            s.tables.shrink_to_fit();
+            s.enums.shrink_to_fit();
         }
     }
 
@@ -265,6 +266,17 @@ impl Catalog {
         let v = serde_json::json!({ "format_version": FORMAT_VERSION, "catalog": self });
         serde_json::to_string_pretty(&v).unwrap_or_default()
     }
+}
+
+/// The index of the first item called `name`. Lists in a canonical catalog are sorted by name,
+/// so a binary search finds it; a list that is not sorted (one being built) is scanned when the
+/// search misses. Either way the result is the first item of that name, as names are unique.
+fn position_by_name<T>(items: &[T], name: &str, key: impl Fn(&T) -> &str) -> Option<usize> {
+    let i = items.partition_point(|item| key(item) < name);
+    if items.get(i).is_some_and(|item| key(item) == name) {
+        return Some(i);
+    }
+    items.iter().position(|item| key(item) == name)
 }
 
 impl Table {
@@ -294,5 +306,47 @@ impl Table {
         self.checks.sort_by(|a, b| a.name.cmp(&b.name));
         self.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
         self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        // The readers build these lists by pushing; a finished table keeps no spare capacity
+        // (with thousands of tables that is a large share of a catalog's memory).
+        self.columns.shrink_to_fit();
+        self.uniques.shrink_to_fit();
+        self.checks.shrink_to_fit();
+        self.foreign_keys.shrink_to_fit();
+        self.indexes.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(names: &[&str]) -> Catalog {
+        let mut c = Catalog::default();
+        for n in names {
+            c.schema_mut("public")
+                .tables
+                .push(Table::new(QualName::new("public", *n)));
+        }
+        c
+    }
+
+    #[test]
+    fn tables_are_found_in_sorted_and_unsorted_lists() {
+        let names = ["a", "b", "c", "d", "e"];
+        let sorted = catalog(&names);
+        let unsorted = catalog(&["d", "a", "e", "c", "b"]);
+        for c in [sorted, unsorted] {
+            for n in names {
+                let qn = QualName::new("public", n);
+                assert_eq!(c.table(&qn).map(|t| t.name.name.as_str()), Some(n));
+            }
+            assert!(c.table(&QualName::new("public", "x")).is_none());
+            assert!(c.table(&QualName::new("other", "a")).is_none());
+        }
+        let mut c = catalog(&["b", "a"]);
+        if let Some(t) = c.table_mut(&QualName::new("public", "a")) {
+            t.comment = Some("found".into());
+        }
+        assert_eq!(c.schemas[0].tables[1].comment.as_deref(), Some("found"));
     }
 }

@@ -13,8 +13,10 @@ FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE n.nspname = ANY($1::text[])
   AND t.typtype = 'e'
-  AND NOT EXISTS (
-      SELECT 1 FROM pg_depend d
-      WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+  AND t.oid NOT IN (
+      SELECT dep.objid FROM pg_depend dep
+      WHERE dep.refclassid = 'pg_extension'::regclass
+        AND dep.classid = 'pg_type'::regclass
+        AND dep.deptype = 'e'
   )
 ORDER BY 1, 2

@@ -1,25 +1,22 @@
 -- Indexes of every table in the configured schemas ($1), except those that back a primary key,
 -- unique or exclusion constraint (the constraint stands for them).
--- `columns` has one entry per index column (NULL for an expression); `key_defs` has
--- pg_get_indexdef's pretty text for each key column; `options` has the indoption bits per key
--- column. The predicate is deparsed in pretty mode too.
+-- `column_numbers` is indkey, one attnum per index column (0 for an expression), named from
+-- the columns query's rows. `key_defs` has pg_get_indexdef's pretty text for each expression
+-- key and NULL for each column key, and is NULL itself when no key is an expression.
+-- `options` has the indoption bits per key column. The predicate is deparsed in pretty mode too.
 SELECT
     i.indrelid AS table_oid,
     ic.relname::text AS name,
     i.indisunique AS is_unique,
     am.amname::text AS method,
     i.indnkeyatts::int4 AS key_count,
-    ARRAY(
-        SELECT a.attname::text
-        FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-        LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        ORDER BY k.ord
-    ) AS columns,
-    ARRAY(
-        SELECT pg_get_indexdef(i.indexrelid, k.ord, true)
+    i.indkey::int2[] AS column_numbers,
+    CASE WHEN 0 = ANY (i.indkey::int2[]) THEN ARRAY(
+        SELECT CASE WHEN i.indkey[k.ord - 1] = 0
+                    THEN pg_get_indexdef(i.indexrelid, k.ord, true) END
         FROM generate_series(1, i.indnkeyatts::int4) AS k(ord)
         ORDER BY k.ord
-    ) AS key_defs,
+    ) END AS key_defs,
     i.indoption::int2[] AS options,
     pg_get_expr(i.indpred, i.indrelid, true) AS predicate
 FROM pg_index i

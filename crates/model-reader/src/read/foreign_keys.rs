@@ -3,7 +3,7 @@
 
 use retort_schema::{normalize, ForeignKey, QualName, Table};
 
-use super::{Builder, NameUse, PendingFk};
+use super::{Builder, PendingFk};
 
 /// True when `column` alone is the primary key or unique, as PostgreSQL requires of a target.
 fn is_unique_key(table: &Table, column: &str) -> bool {
@@ -24,6 +24,11 @@ impl Builder<'_> {
         for fk in std::mem::take(&mut self.pending_fks) {
             self.resolve_foreign_key(fk);
         }
+        for schema in &mut self.catalog.schemas {
+            for table in &mut schema.tables {
+                table.foreign_keys.shrink_to_fit();
+            }
+        }
     }
 
     /// `table.column` (table in the referencing table's schema, else the default schema) or
@@ -36,7 +41,7 @@ impl Builder<'_> {
         match parts.as_slice() {
             [table, column] => {
                 let same = QualName::new(fk.table.schema.clone(), *table);
-                let target = if self.catalog.table(&same).is_some() {
+                let target = if self.find_table(&same).is_some() {
                     same
                 } else {
                     QualName::new(self.opts.default_schema.clone(), *table)
@@ -60,7 +65,7 @@ impl Builder<'_> {
             self.error(&fk.file, pos, message);
             return;
         };
-        let problem = match self.catalog.table(&target) {
+        let problem = match self.find_table(&target) {
             None => Some(format!(
                 "foreign key `{label}` references unknown table `{target}`"
             )),
@@ -79,14 +84,8 @@ impl Builder<'_> {
         }
         let columns = vec![fk.column.clone()];
         let name = normalize::foreign_key_name(&fk.table.name, &columns);
-        self.names.push(NameUse {
-            table: fk.table.clone(),
-            name: name.clone(),
-            relation: false,
-            constraint: true,
-            span: super::at(&fk.file, pos),
-        });
-        if let Some(table) = self.catalog.table_mut(&fk.table) {
+        self.record_name(&fk.file, pos, &fk.table, name.clone(), false, true);
+        if let Some(table) = self.find_table_mut(&fk.table) {
             table.foreign_keys.push(ForeignKey {
                 name,
                 columns,

@@ -1,59 +1,89 @@
-//! The read pass: parse every file, then build the IR (enums, tables, foreign keys) and check it.
-//! Cross-file facts (enum types, referenced tables, SeaORM `belongs_to` entities) are resolved
-//! only once every file is read; native and SeaORM items build one catalog.
+//! The read pass: parse the files (on worker threads, see `parse`), build the IR (enums, tables,
+//! foreign keys) and check it. Cross-file facts (enum types, referenced tables, SeaORM
+//! `belongs_to` entities) are resolved only once every file is read; native and SeaORM items
+//! build one catalog. Results and errors never depend on how the parsing was scheduled.
 
 mod enums;
 mod foreign_keys;
 mod names;
+mod parse;
 mod seaorm;
 mod tables;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use retort_schema::{normalize, Catalog, ColumnType, FkAction, QualName};
+use retort_schema::{normalize, Catalog, ColumnType, FkAction, QualName, Table};
 
-use crate::syntax::{self, Pos, Spanned};
+use crate::syntax::{Pos, SeaRelationDecl, Spanned};
 use crate::{sql, ModelError, ModelErrors, Models, ReadOptions, RenameHint, Span};
 
 pub fn read(sources: &[(String, String)], opts: &ReadOptions) -> Result<Models, ModelErrors> {
-    let mut files = Vec::with_capacity(sources.len());
+    let plan = parse::Plan::new(sources);
+    parse::with_parser(sources, &plan, |parser| build(sources, opts, &plan, parser))
+}
+
+/// Builds the IR from the parsed files: enums first (only files whose text can declare one
+/// have any), then each file's tables in file order, dropping its declarations once built.
+/// The steps and their order are those of reading every file first and then building.
+fn build(
+    sources: &[(String, String)],
+    opts: &ReadOptions,
+    plan: &parse::Plan,
+    parser: &parse::Parser<'_>,
+) -> Result<Models, ModelErrors> {
     let mut b = Builder::new(opts);
+    let mut enum_files = BTreeMap::new();
+    for i in plan.enum_files() {
+        let decls = parser.take(i);
+        let name = sources[i].0.as_str();
+        for e in &decls.enums {
+            b.add_enum(name, e);
+        }
+        for e in &decls.sea_enums {
+            b.add_sea_enum(name, e);
+        }
+        enum_files.insert(i, decls);
+    }
+    let mut syntax_errors = Vec::new();
     let mut unparsable = false;
-    for (name, text) in sources {
-        let decls = syntax::parse_file(text);
-        // Every span of this file has been converted; free proc-macro2's thread-local source map.
-        proc_macro2::extra::invalidate_current_thread_spans();
+    let mut relations: Vec<(usize, Vec<SeaRelationDecl>)> = Vec::new();
+    for (i, (name, _)) in sources.iter().enumerate() {
+        let decls = enum_files.remove(&i).unwrap_or_else(|| parser.take(i));
         unparsable |= decls.unparsable;
         for e in &decls.errors {
-            b.error(name, e.pos, e.message.clone());
+            syntax_errors.push(ModelError {
+                span: at(name, e.pos),
+                message: e.message.clone(),
+            });
         }
-        files.push((name.as_str(), decls));
+        // Without every file, cross-file checks (types, references) would report noise:
+        // once a file is not valid Rust, nothing more is built.
+        if unparsable {
+            continue;
+        }
+        for t in &decls.tables {
+            b.add_table(name, t);
+        }
+        for m in &decls.sea_models {
+            b.add_sea_model(name, m);
+        }
+        if !decls.sea_relations.is_empty() {
+            relations.push((i, decls.sea_relations));
+        }
     }
-    // Without every file, cross-file checks (types, references) would report noise.
-    if !unparsable {
-        for (file, decls) in &files {
-            for e in &decls.enums {
-                b.add_enum(file, e);
-            }
-            for e in &decls.sea_enums {
-                b.add_sea_enum(file, e);
-            }
-        }
-        for (file, decls) in &files {
-            for t in &decls.tables {
-                b.add_table(file, t);
-            }
-            for m in &decls.sea_models {
-                b.add_sea_model(file, m);
-            }
-        }
+    if unparsable {
+        b.errors = syntax_errors;
+    } else {
+        b.index_tables();
         b.resolve_foreign_keys();
-        for (file, decls) in &files {
-            for r in &decls.sea_relations {
-                b.add_sea_relations(file, r);
+        for (i, decls) in &relations {
+            for r in decls {
+                b.add_sea_relations(&sources[*i].0, r);
             }
         }
         b.check_names(sources);
+        syntax_errors.append(&mut b.errors);
+        b.errors = syntax_errors;
     }
     b.finish(sources)
 }
@@ -70,14 +100,18 @@ struct PendingFk {
 }
 
 /// A constraint or index name, kept to find collisions once everything is built.
+/// Kept small (there are several per table): the table and file are interned in the builder.
 struct NameUse {
-    table: QualName,
+    /// Index into `Builder::name_tables`.
+    table: usize,
     name: String,
     /// Tables, indexes, primary keys and unique constraints share one namespace per schema.
     relation: bool,
     /// Constraint names are unique per table.
     constraint: bool,
-    span: Span,
+    /// Index into `Builder::name_files`.
+    file: usize,
+    pos: Pos,
 }
 
 struct Builder<'o> {
@@ -95,6 +129,13 @@ struct Builder<'o> {
     sea_entities: Vec<seaorm::SeaEntity>,
     pending_fks: Vec<PendingFk>,
     names: Vec<NameUse>,
+    /// The tables and files `names` refer to (uses of one table or file come in runs).
+    name_tables: Vec<QualName>,
+    name_files: Vec<String>,
+    /// `sql::check_expr` of each SQL fragment seen so far.
+    fragments: HashMap<String, Result<(), String>>,
+    /// Where each table is in `catalog` (schema, table), once every table is built.
+    table_index: HashMap<QualName, (usize, usize)>,
 }
 
 fn at(file: &str, pos: Pos) -> Span {
@@ -106,12 +147,18 @@ fn at(file: &str, pos: Pos) -> Span {
 }
 
 /// Sort key of a span: the file's place in `sources`, then line and column.
-fn source_order(sources: &[(String, String)], span: &Span) -> (usize, usize, usize) {
-    let file = sources
-        .iter()
-        .position(|(name, _)| *name == span.file)
-        .unwrap_or(usize::MAX);
+fn source_order(files: &HashMap<&str, usize>, span: &Span) -> (usize, usize, usize) {
+    let file = files.get(span.file.as_str()).copied().unwrap_or(usize::MAX);
     (file, span.line, span.col)
+}
+
+/// Each file's place in `sources` (the first, if a name is given twice), for `source_order`.
+fn file_places(sources: &[(String, String)]) -> HashMap<&str, usize> {
+    let mut places = HashMap::with_capacity(sources.len());
+    for (i, (name, _)) in sources.iter().enumerate() {
+        places.entry(name.as_str()).or_insert(i);
+    }
+    places
 }
 
 impl<'o> Builder<'o> {
@@ -128,7 +175,35 @@ impl<'o> Builder<'o> {
             sea_entities: Vec::new(),
             pending_fks: Vec::new(),
             names: Vec::new(),
+            name_tables: Vec::new(),
+            name_files: Vec::new(),
+            fragments: HashMap::new(),
+            table_index: HashMap::new(),
         }
+    }
+
+    /// Indexes the tables built so far by name (the first of a name, like `Catalog::table`), for
+    /// the lookups that follow: one per foreign key, which a scan of every table would make
+    /// quadratic. No table is added afterwards.
+    fn index_tables(&mut self) {
+        self.table_index.clear();
+        for (s, schema) in self.catalog.schemas.iter().enumerate() {
+            for (t, table) in schema.tables.iter().enumerate() {
+                self.table_index.entry(table.name.clone()).or_insert((s, t));
+            }
+        }
+    }
+
+    /// `Catalog::table`, through the index.
+    fn find_table(&self, name: &QualName) -> Option<&Table> {
+        let &(s, t) = self.table_index.get(name)?;
+        Some(&self.catalog.schemas[s].tables[t])
+    }
+
+    /// `Catalog::table_mut`, through the index.
+    fn find_table_mut(&mut self, name: &QualName) -> Option<&mut Table> {
+        let &(s, t) = self.table_index.get(name)?;
+        Some(&mut self.catalog.schemas[s].tables[t])
     }
 
     fn error(&mut self, file: &str, pos: Pos, message: impl Into<String>) {
@@ -171,7 +246,16 @@ impl<'o> Builder<'o> {
 
     /// Validates an SQL fragment written in attribute `key`; false (with an error) when invalid.
     fn fragment(&mut self, file: &str, key: &str, expr: &Spanned<String>) -> bool {
-        match sql::check_expr(&expr.value) {
+        // Models repeat the same few defaults and checks: parse each text once.
+        let checked = match self.fragments.get(expr.value.as_str()) {
+            Some(checked) => checked.clone(),
+            None => {
+                let checked = sql::check_expr(&expr.value);
+                self.fragments.insert(expr.value.clone(), checked.clone());
+                checked
+            }
+        };
+        match checked {
             Ok(()) => true,
             Err(message) => {
                 self.error(file, expr.pos, format!("invalid SQL in `{key}`: {message}"));
@@ -203,14 +287,17 @@ impl<'o> Builder<'o> {
 
     fn finish(mut self, sources: &[(String, String)]) -> Result<Models, ModelErrors> {
         if !self.errors.is_empty() {
-            self.errors.sort_by_key(|e| source_order(sources, &e.span));
+            let places = file_places(sources);
+            self.errors.sort_by_key(|e| source_order(&places, &e.span));
             return Err(ModelErrors(self.errors));
         }
         let mut catalog = self.catalog;
         catalog.canonicalize();
         Ok(Models {
             catalog: catalog.without_empty_schemas(),
-            origins: self.origins,
+            // Rebuilt in one pass: a map grown by inserts in (nearly) key order keeps its nodes
+            // about half full, a map built from sorted entries packs them.
+            origins: self.origins.into_iter().collect(),
             renames: self.renames,
             enum_value_renames: self.enum_value_renames,
         })

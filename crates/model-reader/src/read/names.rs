@@ -1,11 +1,12 @@
 //! Name collisions PostgreSQL would reject: tables, indexes, primary keys and unique constraints
 //! share one namespace per schema; constraint names are unique per table.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use retort_schema::QualName;
 
-use super::{at, source_order, Builder, NameUse};
+use super::{at, file_places, Builder, NameUse};
 use crate::syntax::Pos;
 
 impl Builder<'_> {
@@ -19,55 +20,89 @@ impl Builder<'_> {
         constraint: bool,
     ) {
         self.check_ident(file, pos, "name", name);
+        self.record_name(file, pos, table, name.to_string(), relation, constraint);
+    }
+
+    /// Keeps a name use for `check_names`.
+    pub(super) fn record_name(
+        &mut self,
+        file: &str,
+        pos: Pos,
+        table: &QualName,
+        name: String,
+        relation: bool,
+        constraint: bool,
+    ) {
+        if self.name_tables.last() != Some(table) {
+            self.name_tables.push(table.clone());
+        }
+        if self.name_files.last().map(String::as_str) != Some(file) {
+            self.name_files.push(file.to_string());
+        }
         self.names.push(NameUse {
-            table: table.clone(),
-            name: name.to_string(),
+            table: self.name_tables.len() - 1,
+            name,
             relation,
             constraint,
-            span: at(file, pos),
+            file: self.name_files.len() - 1,
+            pos,
         });
     }
 
     /// Reports each name used twice at its later use, in source order.
     pub(super) fn check_names(&mut self, sources: &[(String, String)]) {
         let mut names = std::mem::take(&mut self.names);
-        names.sort_by_key(|u| source_order(sources, &u.span));
-        let mut relations: BTreeMap<(String, String), _> = BTreeMap::new();
-        let mut constraints: BTreeMap<(QualName, String), _> = BTreeMap::new();
-        for u in names {
+        let tables = std::mem::take(&mut self.name_tables);
+        let files = std::mem::take(&mut self.name_files);
+        let places = file_places(sources);
+        let place: Vec<usize> = files
+            .iter()
+            .map(|f| places.get(f.as_str()).copied().unwrap_or(usize::MAX))
+            .collect();
+        names.sort_by_cached_key(|u| (place[u.file], u.pos.line, u.pos.col));
+        let span = |u: &NameUse| at(&files[u.file], u.pos);
+        // First use of each name, by (schema, name) and by (schema, table, name).
+        let mut relations: HashMap<(&str, &str), &NameUse> = HashMap::new();
+        let mut constraints: HashMap<(&str, &str, &str), &NameUse> = HashMap::new();
+        for u in &names {
+            let table = &tables[u.table];
             let mut message = None;
             if u.relation {
-                let key = (u.table.schema.clone(), u.name.clone());
-                match relations.get(&key) {
-                    Some(first) => {
+                match relations.entry((table.schema.as_str(), u.name.as_str())) {
+                    Entry::Occupied(first) => {
                         message = Some(format!(
-                            "duplicate name `{}` in schema `{}`; first used at {first}",
-                            u.name, u.table.schema
+                            "duplicate name `{}` in schema `{}`; first used at {}",
+                            u.name,
+                            table.schema,
+                            span(first.get())
                         ));
                     }
-                    None => {
-                        relations.insert(key, u.span.clone());
+                    Entry::Vacant(slot) => {
+                        slot.insert(u);
                     }
                 }
             }
             if u.constraint {
-                let key = (u.table.clone(), u.name.clone());
-                match constraints.get(&key) {
-                    Some(first) if message.is_none() => {
-                        message = Some(format!(
-                            "duplicate constraint name `{}` on table `{}`; first used at {first}",
-                            u.name, u.table
-                        ));
+                let key = (table.schema.as_str(), table.name.as_str(), u.name.as_str());
+                match constraints.entry(key) {
+                    Entry::Occupied(first) => {
+                        if message.is_none() {
+                            message = Some(format!(
+                                "duplicate constraint name `{}` on table `{}`; first used at {}",
+                                u.name,
+                                table,
+                                span(first.get())
+                            ));
+                        }
                     }
-                    Some(_) => {}
-                    None => {
-                        constraints.insert(key, u.span.clone());
+                    Entry::Vacant(slot) => {
+                        slot.insert(u);
                     }
                 }
             }
             if let Some(message) = message {
                 self.errors.push(crate::ModelError {
-                    span: u.span,
+                    span: span(u),
                     message,
                 });
             }

@@ -12,7 +12,7 @@ use retort_schema::{
 };
 
 use super::tables::placeholder;
-use super::{at, Builder, NameUse};
+use super::{at, Builder};
 use crate::case;
 use crate::map_type::strip_option;
 use crate::seaorm_types::{self, TypeError};
@@ -239,14 +239,8 @@ impl Builder<'_> {
             self.error(file, table_name.pos, message);
             return;
         }
-        self.origins.insert(key, span.clone());
-        self.names.push(NameUse {
-            table: qn.clone(),
-            name: qn.name.clone(),
-            relation: true,
-            constraint: false,
-            span,
-        });
+        self.origins.insert(key, span);
+        self.record_name(file, m.ident.pos, &qn, qn.name.clone(), true, false);
         let rule = self.sea_rename_rule(file, m.rename_all.as_ref());
         let mut table = Table::new(qn.clone());
         table.comment = m.comment.as_ref().map(|c| c.value.clone());
@@ -255,6 +249,7 @@ impl Builder<'_> {
             self.add_sea_column(file, &mut table, field, rule, &mut state);
         }
         self.add_sea_keys(file, m, &mut table, &mut state);
+        super::tables::shrink(&mut table);
         self.sea_entities.push(SeaEntity {
             file: file.to_string(),
             module: module_path(file, &m.module),
@@ -565,8 +560,7 @@ impl Builder<'_> {
         let table = self.sea_entities[own].table.clone();
         let ref_table = self.sea_entities[referenced].table.clone();
         let is_key = self
-            .catalog
-            .table(&ref_table)
+            .find_table(&ref_table)
             .is_some_and(|t| is_unique_key(t, &ref_columns));
         if !is_key {
             let message = format!(
@@ -584,7 +578,7 @@ impl Builder<'_> {
         };
         let pos = v.fk_name.as_ref().map_or(target.pos, |n| n.pos);
         self.use_name(file, pos, &table, &name, false, true);
-        if let Some(t) = self.catalog.table_mut(&table) {
+        if let Some(t) = self.find_table_mut(&table) {
             t.foreign_keys.push(ForeignKey {
                 name,
                 columns,

@@ -7,7 +7,7 @@ use retort_schema::{
     normalize, Check, Column, ColumnType, Identity, Index, PrimaryKey, QualName, Table, Unique,
 };
 
-use super::{at, Builder, NameUse, PendingFk};
+use super::{at, Builder, PendingFk};
 use crate::map_type::{self, MapError};
 use crate::syntax::{FieldDecl, KeyPart, Pos, Spanned, TableDecl};
 use crate::RenameHint;
@@ -85,14 +85,8 @@ impl Builder<'_> {
             self.error(file, t.ident.pos, message);
             return;
         }
-        self.origins.insert(key, span.clone());
-        self.names.push(NameUse {
-            table: qn.clone(),
-            name: qn.name.clone(),
-            relation: true,
-            constraint: false,
-            span,
-        });
+        self.origins.insert(key, span);
+        self.record_name(file, t.ident.pos, &qn, qn.name.clone(), true, false);
         if let Some(from) = &t.renamed_from {
             self.renames.push(RenameHint {
                 table: qn.clone(),
@@ -104,6 +98,7 @@ impl Builder<'_> {
         table.comment = t.comment.as_ref().map(|c| c.value.clone());
         let mut columns = Columns::default();
         let mut pk_fields = Vec::new();
+        table.columns.reserve_exact(t.fields.len());
         for field in &t.fields {
             self.add_column(file, &mut table, field, &mut columns, &mut pk_fields);
         }
@@ -111,6 +106,7 @@ impl Builder<'_> {
         self.add_uniques(file, t, &mut table, &columns);
         self.add_checks(file, t, &mut table);
         self.add_indexes(file, t, &mut table, &columns);
+        shrink(&mut table);
         let schema = table.name.schema.clone();
         self.catalog.schema_mut(&schema).tables.push(table);
     }
@@ -530,6 +526,15 @@ impl Builder<'_> {
             });
         }
     }
+}
+
+/// Drops the spare capacity of a table's lists as soon as it is built: with thousands of tables
+/// it adds up, and the catalog lives on after reading.
+pub(super) fn shrink(table: &mut Table) {
+    table.columns.shrink_to_fit();
+    table.uniques.shrink_to_fit();
+    table.checks.shrink_to_fit();
+    table.indexes.shrink_to_fit();
 }
 
 /// Stands in for a type that could not be resolved; an error has been reported.

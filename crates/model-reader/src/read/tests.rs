@@ -704,3 +704,78 @@ struct U {
          models.rs:4:6"
     );
 }
+
+/// Many files, so that several are parsed at once: an enum declared in the last file types
+/// columns of the first ones, each file's table references the previous file's, and errors
+/// come out in file order, each duplicate pointing at the earlier file.
+#[test]
+fn many_files_read_in_file_order() {
+    let n = 24;
+    let mut files: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                format!("#[column(references = \"t{}.id\")] parent: i64,", i - 1)
+            };
+            let text = format!(
+                "#[derive(Table)]\n#[table(name = \"t{i}\")]\nstruct T{i} {{\n    \
+                 #[column(primary_key)] id: i64, {parent} mood: Mood,\n}}\n"
+            );
+            (format!("m{i:02}.rs"), text)
+        })
+        .collect();
+    files.push((
+        "zz_enums.rs".into(),
+        "#[derive(DbEnum)]\nenum Mood { Happy, Sad }\n".into(),
+    ));
+    let sources: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_str()))
+        .collect();
+    let models = match read_all(&sources) {
+        Ok(models) => models,
+        Err(errors) => panic!("{errors}"),
+    };
+    assert_eq!(models.catalog.tables().count(), n);
+    for i in 1..n {
+        let t = table(&models, &format!("t{i}"));
+        let fk = &t.foreign_keys[0];
+        assert_eq!(fk.ref_table, qn(&format!("t{}", i - 1)));
+        assert_eq!(
+            t.column("mood").map(|c| c.ty.clone()),
+            Some(ColumnType::Named { name: qn("mood") })
+        );
+    }
+    assert_eq!(
+        models.origins.get("public.t7").map(|s| s.file.as_str()),
+        Some("m07.rs")
+    );
+
+    // Errors in several files, reported in file order.
+    let mut broken = files.clone();
+    broken[3].1 = broken[3].1.replace("mood: Mood", "mood: Nope");
+    broken[17].1 = broken[17].1.replace("t16.id", "t99.id");
+    broken[20].1 = broken[20].1.replace("name = \"t20\"", "name = \"t5\"");
+    let sources: Vec<(&str, &str)> = broken
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_str()))
+        .collect();
+    assert_eq!(
+        errors_of(&sources),
+        "m03.rs:4:88: unknown Rust type `Nope` for column `t3.mood`; add #[column(type = \"...\")]\n\
+         m17.rs:4:46: foreign key `t17.parent` references unknown table `public.t99`\n\
+         m20.rs:3:8: duplicate table `public.t5`; first declared at m05.rs:3:8\n\
+         m21.rs:4:46: foreign key `t21.parent` references unknown table `public.t20`"
+    );
+
+    // A file that is not Rust stops the build: only syntax errors, still in file order.
+    broken[22].1 = "struct {".into();
+    let sources: Vec<(&str, &str)> = broken
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_str()))
+        .collect();
+    let errors = errors_of(&sources);
+    assert!(errors.starts_with("m22.rs:1:8: "), "{errors}");
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+}

@@ -274,6 +274,7 @@ fn table(s: &ItemStruct, out: &mut FileDecls) {
     }
     match &s.fields {
         Fields::Named(named) => {
+            decl.fields.reserve_exact(named.named.len());
             for field in &named.named {
                 let Some(ident) = &field.ident else { continue };
                 let mut column = ColumnAttrs::default();

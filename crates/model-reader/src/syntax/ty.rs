@@ -59,11 +59,18 @@ impl RustType {
                     .last()
                     .map(|s| s.ident.to_string())
                     .unwrap_or_default();
+                // The first token: the leading `::` or the first segment's name (the same
+                // token `first_token_pos` would find, without printing the whole type).
+                let first = match (&p.path.leading_colon, p.path.segments.first()) {
+                    (Some(colon), _) => Some(Pos::of(colon.spans[0])),
+                    (None, Some(seg)) => Some(Pos::of(seg.ident.span())),
+                    (None, None) => None,
+                };
                 RustType::Path {
                     name,
                     args,
                     text,
-                    pos: first_token_pos(ty),
+                    pos: first.unwrap_or_else(|| first_token_pos(ty)),
                 }
             }
             other => RustType::Other {
