@@ -20,6 +20,8 @@ struct Case {
     /// A no-false-positives case: the models describe before.sql exactly.
     expect_empty: bool,
     naming: retort_schema::NamingConvention,
+    /// SQL run on every database the case builds from scratch (types the models only reference).
+    setup: String,
 }
 
 fn cases() -> Vec<Case> {
@@ -37,6 +39,7 @@ fn cases() -> Vec<Case> {
         let mut render = RenderOptions::default();
         let mut expect_empty = false;
         let mut naming = retort_schema::NamingConvention::default();
+        let mut setup = String::new();
         if let Ok(text) = std::fs::read_to_string(dir.join("case.toml")) {
             let v: toml::Table = toml::from_str(&text).expect("case.toml parses");
             let list = |k: &str| -> Option<Vec<String>> {
@@ -63,6 +66,9 @@ fn cases() -> Vec<Case> {
                 .get("expect_empty")
                 .and_then(|b| b.as_bool())
                 .unwrap_or(false);
+            if let Some(sql) = v.get("setup").and_then(|s| s.as_str()) {
+                setup = sql.to_string();
+            }
             if let Some(n) = v.get("naming") {
                 naming = n.clone().try_into().expect("[naming] in case.toml");
             }
@@ -76,6 +82,7 @@ fn cases() -> Vec<Case> {
             render,
             expect_empty,
             naming,
+            setup,
         });
     }
     out
@@ -156,6 +163,7 @@ fn fixture_corpus_snapshots_and_round_trips() {
         // Model expressions in the server's spelling, as the CLI does before every diff.
         let models = {
             let scratch = TestDb::create(&format!("fx_{}_canon", case.name)).unwrap();
+            exec(&scratch, &case.setup, "case.toml setup", &case.name);
             let mut client = scratch.connect().unwrap();
             retort::canon::canonicalize(&mut client, &read.catalog, &case.scope)
                 .unwrap_or_else(|e| panic!("{}: {e:#}", case.name))
@@ -205,6 +213,7 @@ fn fixture_corpus_snapshots_and_round_trips() {
 
         // 4. A database built from the models alone has the same schema.
         let fresh = TestDb::create(&format!("fx_{}_fresh", case.name)).unwrap();
+        exec(&fresh, &case.setup, "case.toml setup", &case.name);
         let from_empty = generate(&Catalog::default(), &models, &case.scope);
         exec(&fresh, &from_empty.up, "models-only up", &case.name);
         let fresh_catalog = introspect(&fresh, &case.scope);

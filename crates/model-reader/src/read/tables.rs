@@ -301,11 +301,16 @@ impl Builder<'_> {
         while let ColumnType::Array { element: inner } = element {
             element = inner;
         }
+        // A schema-qualified name refers to a type that exists in the database (a domain, a
+        // composite or an extension's type); an unqualified one must be a DbEnum of the models,
+        // so that a typo is an error rather than a silent reference.
+        let qualified = given.value.trim_end_matches("[]").contains('.');
         if let ColumnType::Named { name } = element {
-            if self.catalog.enum_type(name).is_none() {
+            if self.catalog.enum_type(name).is_none() && !qualified {
                 let message = format!(
                     "unknown type `{name}` for column `{label}`; \
-                     declare it with #[derive(DbEnum)]"
+                     declare it with #[derive(DbEnum)], or write it schema-qualified \
+                     (`{name}`) to use a domain or other type of the database"
                 );
                 self.error(file, given.pos, message);
             }

@@ -663,14 +663,16 @@ struct T {
 fn error_unknown_named_type_and_conflicts() {
     let src = r#"#[derive(Table)]
 struct T {
-    #[column(type = "app.mood[]")] a: Vec<String>,
+    #[column(type = "mood[]")] a: Vec<String>,
     #[column(type = "varchar(x)")] b: String,
     #[column(identity, default = "1")] c: i64,
     #[column(identity = "sometimes")] d: i64,
 }"#;
     assert_eq!(
         errors(src),
-        "models.rs:3:14: unknown type `app.mood` for column `t.a`; declare it with #[derive(DbEnum)]\n\
+        "models.rs:3:14: unknown type `public.mood` for column `t.a`; declare it with \
+         #[derive(DbEnum)], or write it schema-qualified (`public.mood`) to use a domain or other \
+         type of the database\n\
          models.rs:4:14: invalid column type `varchar(x)` for column `t.b`\n\
          models.rs:5:24: column `t.c` cannot have both `identity` and `default`\n\
          models.rs:6:14: invalid identity `sometimes` for column `t.d`; expected \"always\" or \"by_default\""
