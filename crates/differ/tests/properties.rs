@@ -55,6 +55,7 @@ fn base() -> Catalog {
         on_delete: FkAction::Cascade,
         on_update: FkAction::NoAction,
         deferrable: false,
+        match_full: false,
     }];
     posts.indexes = vec![Index {
         name: "posts_author_id_idx".into(),

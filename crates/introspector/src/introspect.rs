@@ -429,6 +429,7 @@ pub(crate) fn add_constraint(tables: &mut Tables, row: &Row) -> Result<(), Error
                 ),
                 ref_columns: get(row, q, "ref_columns")?,
                 deferrable: get(row, q, "deferrable")?,
+                match_full: get(row, q, "match_full")?,
                 columns,
                 name,
             };

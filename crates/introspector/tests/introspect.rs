@@ -294,6 +294,7 @@ fn constraints_are_read_whole() {
                 on_delete: FkAction::SetDefault,
                 on_update: FkAction::Restrict,
                 deferrable: true,
+                match_full: false,
             },
             ForeignKey {
                 name: "users_team_id_fkey".into(),
@@ -303,6 +304,7 @@ fn constraints_are_read_whole() {
                 on_delete: FkAction::Cascade,
                 on_update: FkAction::SetNull,
                 deferrable: false,
+                match_full: false,
             },
         ],
         indexes: Vec::new(),
@@ -446,6 +448,7 @@ fn enums_and_cross_schema_foreign_keys() {
             on_delete: FkAction::NoAction,
             on_update: FkAction::NoAction,
             deferrable: false,
+            match_full: false,
         }],
         indexes: Vec::new(),
         comment: None,

@@ -113,6 +113,9 @@ fn fk_sql(fk: &ForeignKey) -> String {
         quote_qual(&fk.ref_table),
         cols(&fk.ref_columns)
     );
+    if fk.match_full {
+        s.push_str(" MATCH FULL");
+    }
     if fk.on_delete != FkAction::NoAction {
         let _ = write!(s, " ON DELETE {}", fk.on_delete.sql());
     }

@@ -170,6 +170,9 @@ pub struct ForeignKey {
     pub on_delete: FkAction,
     pub on_update: FkAction,
     pub deferrable: bool,
+    /// `MATCH FULL` (all or none of the columns may be NULL); false is PostgreSQL's MATCH SIMPLE.
+    #[serde(default)]
+    pub match_full: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

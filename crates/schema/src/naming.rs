@@ -159,6 +159,7 @@ mod tests {
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
             deferrable: false,
+            match_full: false,
         }];
         t.indexes = vec![
             Index {

@@ -94,6 +94,7 @@ impl Builder<'_> {
                 on_delete: fk.on_delete,
                 on_update: fk.on_update,
                 deferrable: fk.deferrable,
+                match_full: fk.match_full,
             });
         }
     }

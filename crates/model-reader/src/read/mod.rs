@@ -97,6 +97,7 @@ struct PendingFk {
     on_delete: FkAction,
     on_update: FkAction,
     deferrable: bool,
+    match_full: bool,
 }
 
 /// A constraint or index name, kept to find collisions once everything is built.

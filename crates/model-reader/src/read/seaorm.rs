@@ -587,6 +587,7 @@ impl Builder<'_> {
                 on_delete,
                 on_update,
                 deferrable: false,
+                match_full: false,
             });
         }
     }

@@ -65,6 +65,7 @@ fn fk(name: &str, columns: &[&str], ref_table: &str, ref_columns: &[&str]) -> Fo
         on_delete: FkAction::NoAction,
         on_update: FkAction::NoAction,
         deferrable: false,
+        match_full: false,
     }
 }
 

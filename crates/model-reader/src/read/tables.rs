@@ -275,6 +275,7 @@ impl Builder<'_> {
                 on_delete,
                 on_update,
                 deferrable: c.deferrable.is_some(),
+                match_full: c.match_full.is_some(),
             }),
             None => {
                 for (key, given) in [("on_delete", &c.on_delete), ("on_update", &c.on_update)] {
@@ -282,8 +283,10 @@ impl Builder<'_> {
                         self.error(file, given.pos, format!("`{key}` needs `references`"));
                     }
                 }
-                if let Some(pos) = c.deferrable {
-                    self.error(file, pos, "`deferrable` needs `references`".to_string());
+                for (key, given) in [("deferrable", c.deferrable), ("match_full", c.match_full)] {
+                    if let Some(pos) = given {
+                        self.error(file, pos, format!("`{key}` needs `references`"));
+                    }
                 }
             }
         }

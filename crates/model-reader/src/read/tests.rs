@@ -129,6 +129,7 @@ fn design_example_builds_the_whole_table() {
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
             deferrable: false,
+            match_full: false,
         }],
         indexes: vec![Index {
             name: "users_email_idx".into(),
@@ -592,7 +593,7 @@ fn error_unknown_attribute_key() {
         errors("#[derive(Table)]\nstruct T {\n    #[column(primary)]\n    a: i32,\n}\n"),
         "models.rs:3:14: unknown attribute key `primary` in #[column]; expected one of name, \
          type, primary_key, identity, default, unique, index, references, on_delete, on_update, \
-         deferrable, renamed_from, comment, check, generated, nullable, skip"
+         deferrable, match_full, renamed_from, comment, check, generated, nullable, skip"
     );
 }
 

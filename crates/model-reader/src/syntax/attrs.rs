@@ -29,6 +29,7 @@ const COLUMN_KEYS: &[&str] = &[
     "on_delete",
     "on_update",
     "deferrable",
+    "match_full",
     "renamed_from",
     "comment",
     "check",
@@ -55,6 +56,8 @@ pub struct ColumnAttrs {
     pub on_update: Option<Spanned<String>>,
     /// The foreign key is `DEFERRABLE`.
     pub deferrable: Option<Pos>,
+    /// The foreign key is `MATCH FULL`.
+    pub match_full: Option<Pos>,
     pub renamed_from: Option<Spanned<String>>,
     pub comment: Option<Spanned<String>>,
     pub check: Option<Spanned<String>>,
@@ -386,6 +389,7 @@ fn column_attr(attr: &Attribute, c: &mut ColumnAttrs, errors: &mut Vec<SyntaxErr
                 "nullable" => Some(&mut c.nullable),
                 "skip" => Some(&mut c.skip),
                 "deferrable" => Some(&mut c.deferrable),
+                "match_full" => Some(&mut c.match_full),
                 _ => None,
             };
             if let Some(slot) = flag_slot {
