@@ -456,6 +456,7 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
     let numbers: Vec<i16> = get(row, q, "column_numbers")?;
     let key_defs: Option<Vec<Option<String>>> = get(row, q, "key_defs")?;
     let options: Vec<i16> = get(row, q, "options")?;
+    let opclasses: Vec<Option<String>> = get(row, q, "opclasses")?;
     let key_count = usize::try_from(key_count).unwrap_or(0);
     let inconsistent = || {
         unexpected(
@@ -469,14 +470,16 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
     if numbers.len() < key_count
         || key_defs.as_ref().is_some_and(|d| d.len() != key_count)
         || options.len() != key_count
+        || opclasses.len() != key_count
     {
         return Err(inconsistent());
     }
     let mut keys = Vec::with_capacity(key_count);
     for (k, (&number, &option)) in numbers.iter().zip(&options).enumerate() {
         let def = key_defs.as_ref().and_then(|d| d[k].as_deref());
+        let opclass = opclasses[k].as_deref();
         let key = if number == 0 {
-            index_key(None, def.ok_or_else(inconsistent)?, option)
+            index_key(None, def.ok_or_else(inconsistent)?, opclass, option)
         } else {
             let column = entry.column_name(number).ok_or_else(|| {
                 unexpected(
@@ -487,7 +490,7 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
                     ),
                 )
             })?;
-            index_key(Some(column), def.unwrap_or(column), option)
+            index_key(Some(column), def.unwrap_or(column), opclass, option)
         };
         keys.push(key);
     }
@@ -517,13 +520,17 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
 }
 
 /// One index key as the IR spells it: the column name, or the expression in one pair of
-/// parentheses, then ` DESC` and a `NULLS` clause only where it differs from the default
-/// for that direction.
-fn index_key(column: Option<&str>, def: &str, option: i16) -> String {
+/// parentheses, then a non-default operator class, then ` DESC` and a `NULLS` clause only where
+/// it differs from the default for that direction.
+fn index_key(column: Option<&str>, def: &str, opclass: Option<&str>, option: i16) -> String {
     let mut key = match column {
         Some(c) => c.to_string(),
         None => format!("({})", normalize::bool_expr(def)),
     };
+    if let Some(op) = opclass {
+        key.push(' ');
+        key.push_str(op);
+    }
     let desc = option & INDOPTION_DESC != 0;
     let nulls_first = option & INDOPTION_NULLS_FIRST != 0;
     if desc {
@@ -543,13 +550,16 @@ mod tests {
 
     #[test]
     fn index_keys_spell_direction_and_nulls_only_when_not_default() {
-        assert_eq!(index_key(Some("a"), "a", 0), "a");
-        assert_eq!(index_key(Some("a"), "a", 3), "a DESC");
-        assert_eq!(index_key(Some("a"), "a", 1), "a DESC NULLS LAST");
-        assert_eq!(index_key(Some("a"), "a", 2), "a NULLS FIRST");
-        assert_eq!(index_key(None, "lower(email)", 0), "(lower(email))");
-        assert_eq!(index_key(None, "(a + b)", 0), "(a + b)");
-        assert_eq!(index_key(None, "LOWER(Email)", 3), "(lower(email)) DESC");
+        assert_eq!(index_key(Some("a"), "a", None, 0), "a");
+        assert_eq!(index_key(Some("a"), "a", None, 3), "a DESC");
+        assert_eq!(index_key(Some("a"), "a", None, 1), "a DESC NULLS LAST");
+        assert_eq!(index_key(Some("a"), "a", None, 2), "a NULLS FIRST");
+        assert_eq!(index_key(None, "lower(email)", None, 0), "(lower(email))");
+        assert_eq!(index_key(None, "(a + b)", None, 0), "(a + b)");
+        assert_eq!(
+            index_key(None, "LOWER(Email)", None, 3),
+            "(lower(email)) DESC"
+        );
     }
 
     #[test]

@@ -352,7 +352,7 @@ fn indexes_of_every_shape() {
         },
         Index {
             method: "gin".into(),
-            ..index("docs_body", &["body"])
+            ..index("docs_body", &["body jsonb_path_ops"])
         },
         Index {
             include: strings(&["title", "score"]),

@@ -3,7 +3,8 @@
 -- `column_numbers` is indkey, one attnum per index column (0 for an expression), named from
 -- the columns query's rows. `key_defs` has pg_get_indexdef's pretty text for each expression
 -- key and NULL for each column key, and is NULL itself when no key is an expression.
--- `options` has the indoption bits per key column. The predicate is deparsed in pretty mode too.
+-- `options` has the indoption bits per key column, `opclasses` the operator class of each key
+-- when it is not the default one for the column's type (NULL otherwise). The predicate is deparsed in pretty mode too.
 SELECT
     i.indrelid AS table_oid,
     ic.relname::text AS name,
@@ -18,6 +19,12 @@ SELECT
         ORDER BY k.ord
     ) END AS key_defs,
     i.indoption::int2[] AS options,
+    ARRAY(
+        SELECT CASE WHEN NOT opc.opcdefault THEN opc.opcname::text END
+        FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS c(oid, ord)
+        JOIN pg_opclass opc ON opc.oid = c.oid
+        ORDER BY c.ord
+    ) AS opclasses,
     pg_get_expr(i.indpred, i.indrelid, true) AS predicate
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid

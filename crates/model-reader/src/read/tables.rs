@@ -479,8 +479,21 @@ impl Builder<'_> {
                     },
                     KeyPart::Expr(e) => {
                         let (body, suffix) = split_order(e);
+                        // `column opclass`, e.g. "data jsonb_path_ops".
+                        let with_opclass =
+                            body.split_once(char::is_whitespace).and_then(|(c, op)| {
+                                let op = op.trim();
+                                let plain = !op.is_empty()
+                                    && op.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+                                columns
+                                    .resolve(c)
+                                    .filter(|_| plain)
+                                    .map(|col| format!("{col} {}", op.to_ascii_lowercase()))
+                            });
                         if let Some(col) = columns.resolve(body) {
                             keys.push(format!("{col}{suffix}"));
+                        } else if let Some(key) = with_opclass {
+                            keys.push(format!("{key}{suffix}"));
                         } else {
                             let body = Spanned {
                                 value: body.to_string(),
