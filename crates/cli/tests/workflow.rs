@@ -1167,3 +1167,66 @@ fn dotenv_supplies_the_database_url() {
     assert_eq!(o.code, 2, "{o}");
     assert!(o.stderr.contains("cannot connect"), "{o}");
 }
+
+#[test]
+fn history_range_lists_only_the_revisions_between() {
+    let p = Project::new("history_range");
+    two_revisions(&p);
+    let o = p.ok(&["history", "-r", &format!("{REV2}:head")]);
+    assert!(
+        o.stdout.contains(REV2) && !o.stdout.contains("base ->"),
+        "{o}"
+    );
+    let o = p.ok(&["history", "-r", &format!("base:{REV1}")]);
+    assert_eq!(o.stdout.lines().count(), 1, "{o}");
+    assert!(o.stdout.starts_with(&format!("base -> {REV1}")), "{o}");
+    let o = p.run(&["history", "-r", "nonsense"]);
+    assert_eq!(o.code, 2, "{o}");
+}
+
+/// Two `retort upgrade head` processes started together: the advisory lock serialises them and
+/// each migration runs exactly once.
+#[test]
+fn concurrent_upgrade_processes_apply_each_migration_once() {
+    let p = Project::new("concurrent_cli");
+    two_revisions(&p);
+    // Each migration also logs itself, so double application would show.
+    p.client()
+        .batch_execute("CREATE TABLE applied_log (revision text)")
+        .unwrap();
+    for rev in [REV1, REV2] {
+        p.append(
+            &format!("migrations/{rev}/up.sql"),
+            &format!("INSERT INTO applied_log VALUES ('{rev}');\n"),
+        );
+    }
+    p.ok(&["hash"]);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_retort"))
+            .args(["upgrade", "head"])
+            .current_dir(p.dir.path())
+            .env("DATABASE_URL", &p.db.url)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let rows: Vec<String> = p
+        .client()
+        .query("SELECT revision FROM applied_log ORDER BY revision", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows, [REV1, REV2]);
+    assert_eq!(p.ok(&["current"]).stdout, format!("{REV2} (head)\n"));
+}
