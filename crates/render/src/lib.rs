@@ -81,6 +81,10 @@ fn alter(table: &QualName) -> String {
     format!("ALTER TABLE {}", quote_qual(table))
 }
 
+fn drop_constraint(table: &QualName, name: &str) -> String {
+    format!("{} DROP CONSTRAINT {}", alter(table), q(name))
+}
+
 fn identity_sql(i: Identity) -> &'static str {
     match i {
         Identity::Always => "ALWAYS",
@@ -475,44 +479,28 @@ pub fn statements(change: &Change) -> Vec<Statement> {
             q(&primary_key.name),
             cols(&primary_key.columns)
         )),
-        DropPrimaryKey { table, primary_key } => one(format!(
-            "{} DROP CONSTRAINT {}",
-            alter(table),
-            q(&primary_key.name)
-        )),
+        DropPrimaryKey { table, primary_key } => one(drop_constraint(table, &primary_key.name)),
         AddUnique { table, unique } => one(format!(
             "{} ADD CONSTRAINT {} {}",
             alter(table),
             q(&unique.name),
             unique_sql(unique)
         )),
-        DropUnique { table, unique } => one(format!(
-            "{} DROP CONSTRAINT {}",
-            alter(table),
-            q(&unique.name)
-        )),
+        DropUnique { table, unique } => one(drop_constraint(table, &unique.name)),
         AddCheck { table, check } => one(format!(
             "{} ADD CONSTRAINT {} CHECK ({})",
             alter(table),
             q(&check.name),
             check.expr
         )),
-        DropCheck { table, check } => one(format!(
-            "{} DROP CONSTRAINT {}",
-            alter(table),
-            q(&check.name)
-        )),
+        DropCheck { table, check } => one(drop_constraint(table, &check.name)),
         AddForeignKey { table, foreign_key } => one(format!(
             "{} ADD CONSTRAINT {} {}",
             alter(table),
             q(&foreign_key.name),
             fk_sql(foreign_key)
         )),
-        DropForeignKey { table, foreign_key } => one(format!(
-            "{} DROP CONSTRAINT {}",
-            alter(table),
-            q(&foreign_key.name)
-        )),
+        DropForeignKey { table, foreign_key } => one(drop_constraint(table, &foreign_key.name)),
         CreateIndex { table, index } => {
             let mut s = format!(
                 "CREATE {}INDEX {} ON {}",

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use retort_schema::{
-    normalize, Column, ColumnType, Enum, FkAction, ForeignKey, Identity, Index, PrimaryKey,
-    QualName, Table, Unique,
+    normalize, Column, ColumnType, Enum, FkAction, ForeignKey, Identity, PrimaryKey, QualName,
+    Table, Unique,
 };
 
 use super::tables::placeholder;
@@ -356,16 +356,7 @@ impl Builder<'_> {
         }
         // A unique column needs no second index (SeaORM's schema builder skips it too).
         if let (Some(pos), None) = (c.indexed, c.unique) {
-            let index = Index {
-                name: normalize::index_name(&table.name.name, &cols),
-                unique: false,
-                keys: cols.clone(),
-                method: "btree".into(),
-                include: Vec::new(),
-                predicate: None,
-            };
-            self.use_name(file, pos, &table.name, &index.name, true, false);
-            table.indexes.push(index);
+            self.add_column_index(file, pos, table, &cols);
         }
         if let Some(key) = &c.unique_key {
             match state

@@ -243,16 +243,7 @@ impl Builder<'_> {
             table.uniques.push(unique);
         }
         if let Some(pos) = c.index {
-            let index = Index {
-                name: normalize::index_name(&table.name.name, &cols),
-                unique: false,
-                keys: cols.clone(),
-                method: "btree".into(),
-                include: Vec::new(),
-                predicate: None,
-            };
-            self.use_name(file, pos, &table.name, &index.name, true, false);
-            table.indexes.push(index);
+            self.add_column_index(file, pos, table, &cols);
         }
         if let Some(check) = &c.check {
             if self.fragment(file, "check", check) {
@@ -291,6 +282,27 @@ impl Builder<'_> {
             }
         }
         table.columns.push(column);
+    }
+
+    /// A plain btree index on `cols` with PostgreSQL's default name (`#[column(index)]`, SeaORM's
+    /// `indexed`).
+    pub(super) fn add_column_index(
+        &mut self,
+        file: &str,
+        pos: Pos,
+        table: &mut Table,
+        cols: &[String],
+    ) {
+        let index = Index {
+            name: normalize::index_name(&table.name.name, cols),
+            unique: false,
+            keys: cols.to_vec(),
+            method: "btree".into(),
+            include: Vec::new(),
+            predicate: None,
+        };
+        self.use_name(file, pos, &table.name, &index.name, true, false);
+        table.indexes.push(index);
     }
 
     /// A `type = "..."` override; a user type must be an enum declared in the model files.
