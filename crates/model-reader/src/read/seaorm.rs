@@ -282,15 +282,9 @@ impl Builder<'_> {
         };
         self.check_ident(file, name_pos, "column name", &name);
         let label = format!("{}.{}", table.name.name, name);
-        if let Some(first) = state.columns.get(&name) {
-            let message = format!(
-                "duplicate column `{label}`; first declared at {}",
-                at(file, *first)
-            );
-            self.error(file, field.ident.pos, message);
+        if !self.claim_column(file, &mut state.columns, &name, &label, field.ident.pos) {
             return;
         }
-        state.columns.insert(name.clone(), field.ident.pos);
         let variant = match &c.enum_name {
             Some(v) => v.value.clone(),
             None => case::rename(&field.ident.value, "PascalCase").unwrap_or_default(),

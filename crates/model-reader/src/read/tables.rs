@@ -129,15 +129,9 @@ impl Builder<'_> {
         };
         self.check_ident(file, name_pos, "column name", &name);
         let label = format!("{}.{}", table.name.name, name);
-        if let Some(first) = columns.sql.get(&name) {
-            let message = format!(
-                "duplicate column `{label}`; first declared at {}",
-                at(file, *first)
-            );
-            self.error(file, field.ident.pos, message);
+        if !self.claim_column(file, &mut columns.sql, &name, &label, field.ident.pos) {
             return;
         }
-        columns.sql.insert(name.clone(), field.ident.pos);
         columns
             .fields
             .insert(field.ident.value.clone(), name.clone());
@@ -282,6 +276,28 @@ impl Builder<'_> {
             }
         }
         table.columns.push(column);
+    }
+
+    /// Records column `name` of a table at `pos`; a second declaration of the same name is an
+    /// error naming the first (both dialects). Returns false for a duplicate.
+    pub(super) fn claim_column(
+        &mut self,
+        file: &str,
+        seen: &mut BTreeMap<String, Pos>,
+        name: &str,
+        label: &str,
+        pos: Pos,
+    ) -> bool {
+        if let Some(first) = seen.get(name) {
+            let message = format!(
+                "duplicate column `{label}`; first declared at {}",
+                at(file, *first)
+            );
+            self.error(file, pos, message);
+            return false;
+        }
+        seen.insert(name.to_string(), pos);
+        true
     }
 
     /// A plain btree index on `cols` with PostgreSQL's default name (`#[column(index)]`, SeaORM's
