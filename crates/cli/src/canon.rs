@@ -89,10 +89,12 @@ pub fn canonicalize(
         exclude: Vec::new(),
         version_table: scope.version_table.clone(),
     };
-    let ddl = crate::generate(&Catalog::default(), &sub, &all);
+    // One statement at a time from the plan, each sent as one extended-protocol query: the server
+    // itself refuses a text that holds more than one command, so nothing is ever split at `;`.
+    let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(&sub));
     let mut tx = scratch.transaction()?;
-    for st in retort_migrate::split_statements(&ddl.up) {
-        tx.batch_execute(&st.sql).with_context(|| {
+    for st in retort_render::migration_statements(&changes, &Default::default()) {
+        crate::execute_one(&mut tx, &st.sql).with_context(|| {
             format!(
                 "PostgreSQL rejects the SQL the models describe:\n  {}",
                 st.sql.lines().next().unwrap_or("")

@@ -147,7 +147,9 @@ impl Config {
         let raw = self.database_url.as_deref().ok_or_else(|| {
             anyhow!("no database configured: set DATABASE_URL, pass --database-url, or set [database] url in retort.toml")
         })?;
-        expand_env(raw).context("in [database] url of retort.toml")
+        let url = expand_env(raw).context("in [database] url of retort.toml")?;
+        crate::redact::register_url(&url);
+        Ok(url)
     }
 }
 
@@ -195,6 +197,9 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
     if !raw.scope.schemas.is_empty() {
         scope.schemas = raw.scope.schemas;
     }
+    raw.naming
+        .validate()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(Config {
         migrations_dir: root.join(&raw.migrations.dir),
         root,

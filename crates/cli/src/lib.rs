@@ -3,6 +3,7 @@
 
 pub mod canon;
 pub mod config;
+pub mod redact;
 
 use anyhow::{Context, Result};
 use retort_schema::{Catalog, Change, Scope};
@@ -120,15 +121,78 @@ pub fn connect(url: &str) -> Result<postgres::Client> {
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
 }
 
-/// Hides the password of a connection URL.
+/// Hides the credentials of a connection string (see `redact`).
 pub fn redact(url: &str) -> String {
-    if let (Some(scheme_end), Some(at)) = (url.find("://"), url.find('@')) {
-        let userinfo = &url[scheme_end + 3..at];
-        if let Some((user, _)) = userinfo.split_once(':') {
-            return format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]);
-        }
+    redact::redact(url)
+}
+
+/// Runs one statement with the extended protocol (an unnamed prepared statement): the server
+/// refuses a text holding more than one command, so a statement can never smuggle in another.
+pub fn execute_one<C: postgres::GenericClient>(client: &mut C, sql: &str) -> Result<()> {
+    client.query_typed(sql, &[])?;
+    Ok(())
+}
+
+/// Refuses to diff when the models declare no table while the other side has tables in scope:
+/// model paths that match nothing useful (a Diesel `schema.rs`, ordinary code) would otherwise
+/// turn into a `DROP TABLE` for every table.
+pub fn refuse_empty_models(
+    cfg: &config::Config,
+    models: &Catalog,
+    other: &Catalog,
+    other_name: &str,
+) -> Result<()> {
+    if models.tables().next().is_some() {
+        return Ok(());
     }
-    url.to_string()
+    let existing = cfg.scope.filter_ref(other).tables().count();
+    if existing == 0 {
+        return Ok(());
+    }
+    let files = retort_model_reader::expand_globs(&cfg.root, &cfg.model_paths)
+        .map(|f| f.len())
+        .unwrap_or(0);
+    anyhow::bail!(
+        "the models declare no table, but {other_name} has {existing} table(s) in scope ({}): \
+         [models] paths = {:?} matched {files} file(s) and none of them declares a #[derive(Table)] \
+         struct or a SeaORM entity. Nothing was done: point [models] paths in retort.toml at the \
+         files that hold the models",
+        cfg.scope.schemas.join(", "),
+        cfg.model_paths,
+    )
+}
+
+/// Refuses a migration that drops more than half of the managed tables, unless `allow`: a
+/// misconfigured scope or model path is far more likely than a deliberate mass drop.
+pub fn refuse_mass_drop(
+    db: &Catalog,
+    scope: &Scope,
+    changes: &[Change],
+    allow: bool,
+) -> Result<()> {
+    let managed = scope.filter_ref(db).tables().count();
+    let dropped: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable { table } => Some(table.name.to_string()),
+            _ => None,
+        })
+        .collect();
+    if allow || dropped.len() * 2 <= managed {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to drop {} of the {managed} managed table(s) ({}{}): check [models] paths and \
+         [scope] in retort.toml; if this is really wanted, pass --allow-mass-drop",
+        dropped.len(),
+        dropped
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        if dropped.len() > 5 { ", ..." } else { "" },
+    )
 }
 
 /// Reads the database catalog within `scope`.
@@ -144,6 +208,17 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn execute_one_refuses_two_commands_in_one_text() {
+        let Ok(url) = std::env::var("DATABASE_URL") else {
+            return;
+        };
+        let mut client = connect(&url).unwrap();
+        execute_one(&mut client, "SELECT 1").unwrap();
+        let err = execute_one(&mut client, "SELECT 1; SELECT 2").unwrap_err();
+        assert!(format!("{err:#}").contains("multiple commands"), "{err:#}");
     }
 }
 

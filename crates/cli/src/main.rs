@@ -56,6 +56,9 @@ enum Command {
         /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
         #[arg(long)]
         concurrent_indexes: bool,
+        /// Write the migration even when it drops more than half of the managed tables.
+        #[arg(long)]
+        allow_mass_drop: bool,
         /// Write a baseline: the whole schema of the models, as if the database were empty. For
         /// adopting Retort on an existing database: then `retort stamp head --verify`.
         #[arg(long, conflicts_with = "autogenerate")]
@@ -69,6 +72,9 @@ enum Command {
         /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
         #[arg(long)]
         concurrent_indexes: bool,
+        /// Show the migration even when it drops more than half of the managed tables.
+        #[arg(long)]
+        allow_mass_drop: bool,
     },
     /// For CI: exit 1 when the models differ from what the migrations build, on several heads, or
     /// when retort.sum does not match the files; 0 when all agree.
@@ -200,7 +206,8 @@ fn main() {
     match run(cli) {
         Ok(code) => std::process::exit(code),
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            // The one place errors are printed: credentials are hidden here, whatever the path.
+            eprintln!("error: {}", retort::redact(&format!("{:#}", f.error)));
             std::process::exit(f.code);
         }
     }
@@ -222,6 +229,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             empty,
             head,
             concurrent_indexes,
+            allow_mass_drop,
             baseline,
         } => revision(
             &cfg,
@@ -236,11 +244,18 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             empty,
             head.as_deref(),
             &retort::RenderOptions { concurrent_indexes },
+            allow_mass_drop,
         ),
         Command::Diff {
             format,
             concurrent_indexes,
-        } => diff(&cfg, format, &retort::RenderOptions { concurrent_indexes }),
+            allow_mass_drop,
+        } => diff(
+            &cfg,
+            format,
+            &retort::RenderOptions { concurrent_indexes },
+            allow_mass_drop,
+        ),
         Command::Check { format, live } => check(&cfg, format, live),
         Command::Verify => verify(&cfg),
         Command::Hash => {
@@ -313,7 +328,10 @@ fn canonical_models(
     let scratch = match retort::ScratchDb::create(&cfg.database_url()?) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("warning: {e:#}; comparing model expressions without the server's help");
+            eprintln!(
+                "warning: {}; comparing model expressions without the server's help",
+                retort::redact(&format!("{e:#}"))
+            );
             return Ok(models.clone());
         }
     };
@@ -335,6 +353,7 @@ fn autogenerate(
     cfg: &Config,
     client: &mut postgres::Client,
     opts: &retort::RenderOptions,
+    allow_mass_drop: bool,
 ) -> anyhow::Result<retort::Generated> {
     let t0 = Instant::now();
     let mut models = read_models(cfg)?;
@@ -347,6 +366,7 @@ fn autogenerate(
     {
         eprintln!("note: {note}");
     }
+    retort::refuse_empty_models(cfg, &models.catalog, &db, "the database")?;
     let t2 = Instant::now();
     let generated = retort::generate_with(
         &db,
@@ -363,6 +383,7 @@ fn autogenerate(
         t2 - t1,
         t2.elapsed()
     );
+    retort::refuse_mass_drop(&db, &cfg.scope, &generated.changes, allow_mass_drop)?;
     Ok(generated)
 }
 
@@ -405,6 +426,7 @@ fn revision(
     empty: bool,
     head: Option<&str>,
     opts: &retort::RenderOptions,
+    allow_mass_drop: bool,
 ) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let parents = match head {
@@ -427,7 +449,7 @@ fn revision(
         Source::Database => {
             let mut client = connect(cfg)?;
             require_at_heads(&graph, &mut client, cfg)?;
-            let g = autogenerate(cfg, &mut client, opts)?;
+            let g = autogenerate(cfg, &mut client, opts, allow_mass_drop)?;
             if g.is_empty() && !empty {
                 println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
                 return Ok(0);
@@ -436,6 +458,13 @@ fn revision(
         }
         Source::Baseline => {
             let models = read_models(cfg)?;
+            if models.catalog.tables().next().is_none() {
+                return Err(anyhow!(
+                    "the models declare no table: a baseline of them would be empty; check [models] paths = {:?} in retort.toml",
+                    cfg.model_paths
+                )
+                .into());
+            }
             let g = retort::generate_with(
                 &Default::default(),
                 &models.catalog,
@@ -484,9 +513,14 @@ fn describe(c: &retort_schema::Change) -> String {
     sql.trim_end_matches(" (").to_string()
 }
 
-fn diff(cfg: &Config, format: Format, opts: &retort::RenderOptions) -> Result<i32, Failure> {
+fn diff(
+    cfg: &Config,
+    format: Format,
+    opts: &retort::RenderOptions,
+    allow_mass_drop: bool,
+) -> Result<i32, Failure> {
     let mut client = connect(cfg)?;
-    let g = autogenerate(cfg, &mut client, opts)?;
+    let g = autogenerate(cfg, &mut client, opts, allow_mass_drop)?;
     if format == Format::Json {
         let hazards = retort_render::hazards(&g.changes);
         let v = serde_json::json!({
@@ -532,6 +566,12 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
             retort::schema_at(&mut client, &graph, "heads", &cfg.scope)?
         }
     };
+    let against_name = if live {
+        "the database"
+    } else {
+        "the schema the migrations build"
+    };
+    retort::refuse_empty_models(cfg, &models.catalog, &db, against_name)?;
     let g = retort::generate_with(
         &db,
         &models.catalog,
@@ -545,6 +585,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         let table = c.table()?.to_string();
         let column = match c {
             AddColumn { column, .. } => Some(column.name.clone()),
+            AlterColumnGenerated { to, .. } => Some(to.name.clone()),
             AlterColumnType { column, .. }
             | AlterColumnNullable { column, .. }
             | AlterColumnDefault { column, .. }
@@ -653,21 +694,39 @@ fn migrate_cmd(
         let (from, to) = match target.split_once(':') {
             Some((f, t)) => (Some(f.to_string()), t.to_string()),
             None => {
-                // Without FROM, start where the database is, if one is reachable; else from base.
-                // A reachable database gives the starting point; its version table is only read.
-                let from = match cfg.database_url().ok().map(|u| retort::connect(&u)) {
-                    Some(Ok(mut client)) => {
-                        let mut runner =
-                            migrate::Runner::new(&mut client, &cfg.scope.version_table);
-                        let cur = runner.current_readonly()?;
-                        Some(if cur.is_empty() {
-                            "base".to_string()
-                        } else {
-                            cur.join(",")
-                        })
-                    }
-                    _ => None,
+                // Without FROM, the plan starts where the database is: it must be reachable (its
+                // version table is only read). Guessing "base" or "head" would print wrong SQL.
+                let where_from = |why: String| {
+                    let example = match direction {
+                        migrate::Direction::Up => format!("base:{target}"),
+                        migrate::Direction::Down => format!(
+                            "head:{}",
+                            if target.starts_with('-') {
+                                "base"
+                            } else {
+                                target
+                            }
+                        ),
+                    };
+                    anyhow!(
+                        "{why}; without it --sql cannot know which revision to start from: give the range explicitly, e.g. `retort {} {example} --sql`",
+                        match direction {
+                            migrate::Direction::Up => "upgrade",
+                            migrate::Direction::Down => "downgrade",
+                        }
+                    )
                 };
+                let url = cfg
+                    .database_url()
+                    .map_err(|e| where_from(format!("{e:#}")))?;
+                let mut client = retort::connect(&url).map_err(|e| where_from(format!("{e:#}")))?;
+                let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+                let cur = runner.current_readonly()?;
+                let from = Some(if cur.is_empty() {
+                    "base".to_string()
+                } else {
+                    cur.join(",")
+                });
                 (from, target.to_string())
             }
         };

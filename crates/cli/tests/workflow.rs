@@ -584,8 +584,28 @@ fn offline_sql() {
         !out.contains("/tmp") && !out.contains("retort-wf-"),
         "{out}"
     );
-    // Without FROM and without a reachable database the script starts at base.
-    assert_eq!(offline(&["upgrade", "head", "--sql"]), out);
+    // Without FROM and without a reachable database there is no starting point: an error that
+    // names the explicit range to use, never a script that silently starts at base or head.
+    for (args, hint) in [
+        (
+            &["upgrade", "head", "--sql"][..],
+            "retort upgrade base:head --sql",
+        ),
+        (
+            &["downgrade", "-1", "--sql"][..],
+            "retort downgrade head:base --sql",
+        ),
+    ] {
+        let o = retort(p.dir.path(), &[("DATABASE_URL", UNREACHABLE_URL)], args);
+        assert_eq!(o.code, 2, "{o}");
+        assert!(o.stdout.is_empty(), "{o}");
+        assert!(
+            o.stderr
+                .contains("cannot know which revision to start from"),
+            "{o}"
+        );
+        assert!(o.stderr.contains(hint), "{o}");
+    }
 
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots"));

@@ -390,7 +390,21 @@ fn diff_named<T: PartialEq>(old: &[T], new: &[T], k: Named<'_, T>, out: &mut Vec
 }
 
 fn diff_column(table: &QualName, old: &Column, new: &Column, out: &mut Vec<Change>) {
-    // A change of generation expression cannot be altered in place: drop and re-add.
+    // A generated column that becomes plain keeps its values (DROP EXPRESSION); the rest of the
+    // column is then compared as usual.
+    if old.generated.is_some() && new.generated.is_none() {
+        let plain = Column {
+            generated: None,
+            ..old.clone()
+        };
+        out.push(Change::AlterColumnGenerated {
+            table: table.clone(),
+            from: old.clone(),
+            to: plain.clone(),
+        });
+        return diff_column(table, &plain, new, out);
+    }
+    // Any other change of generation cannot be altered in place: drop and re-add.
     if old.generated != new.generated {
         out.push(Change::DropColumn {
             table: table.clone(),

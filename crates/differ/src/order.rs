@@ -19,6 +19,7 @@ fn phase(c: &Change) -> u32 {
         DropTable { .. } => 50,
         CreateTable { .. } => 60,
         AddColumn { .. } => 70,
+        AlterColumnGenerated { .. } => 75,
         AlterColumnDefault { to: None, .. } => 80,
         AlterColumnIdentity { to: None, .. } => 81,
         AlterColumnType { .. } => 82,

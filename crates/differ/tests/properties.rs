@@ -64,6 +64,7 @@ fn base() -> Catalog {
         method: "btree".into(),
         include: vec![],
         predicate: None,
+        invalid: false,
     }];
     let mut c = Catalog::default();
     {

@@ -515,6 +515,7 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
         method: get(row, q, "method")?,
         include,
         predicate: predicate.map(normalize::bool_expr),
+        invalid: get(row, q, "invalid")?,
     });
     Ok(())
 }
@@ -524,7 +525,7 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
 /// it differs from the default for that direction.
 fn index_key(column: Option<&str>, def: &str, opclass: Option<&str>, option: i16) -> String {
     let mut key = match column {
-        Some(c) => c.to_string(),
+        Some(c) => retort_schema::index_key::column_key(c),
         None => format!("({})", normalize::bool_expr(def)),
     };
     if let Some(op) = opclass {

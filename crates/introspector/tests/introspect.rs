@@ -43,6 +43,7 @@ fn index(name: &str, keys: &[&str]) -> Index {
         method: "btree".into(),
         include: Vec::new(),
         predicate: None,
+        invalid: false,
     }
 }
 
@@ -316,6 +317,37 @@ fn constraints_are_read_whole() {
     assert!(
         teams.indexes.is_empty(),
         "constraint indexes are not listed"
+    );
+}
+
+#[test]
+fn an_index_left_by_a_failed_concurrent_build_reads_as_invalid() {
+    let (_db, mut client) = db(
+        "introspect_invalid_index",
+        "CREATE TABLE t (id integer, email text, \"my col\" integer);
+         INSERT INTO t VALUES (1, 'a', 1), (2, 'a', 2);
+         CREATE INDEX t_spaces ON t (\"my col\" DESC);",
+    );
+    // Duplicates make the unique build fail after the index entry was created.
+    let err = client
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY t_email_uq ON t (email)")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("duplicate") || format!("{err:?}").contains("23505"),
+        "{err:?}"
+    );
+    let catalog = read(&mut client, &Scope::default());
+    let t = table(&catalog, "public", "t");
+    assert_eq!(
+        t.indexes,
+        vec![
+            Index {
+                unique: true,
+                invalid: true,
+                ..index("t_email_uq", &["email"])
+            },
+            index("t_spaces", &["\"my col\" DESC"]),
+        ]
     );
 }
 

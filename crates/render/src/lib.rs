@@ -23,6 +23,8 @@ pub enum HazardKind {
     Locking,
     /// A drop and an add that look like a rename without a `renamed_from` hint: data would be lost.
     PossibleRename,
+    /// Every row is rewritten and the stored values change meaning or spelling.
+    Rewrite,
 }
 
 impl HazardKind {
@@ -35,6 +37,7 @@ impl HazardKind {
             HazardKind::NonTransactional => "no transaction",
             HazardKind::Locking => "locking",
             HazardKind::PossibleRename => "possible rename",
+            HazardKind::Rewrite => "rewrite",
         }
     }
 }
@@ -144,14 +147,43 @@ fn unique_sql(u: &Unique) -> String {
     )
 }
 
+/// One index key: the column quoted, an expression as the reader validated it, then the closed
+/// grammar `[opclass] [ASC | DESC] [NULLS FIRST | LAST]`, read from the end; whatever precedes the
+/// ordering words is the operator class, quoted as one (qualified) name, so it can only fail.
 fn index_key(k: &str) -> String {
-    if k.starts_with('(') {
-        return k.to_string();
+    let parts = index_key::split(k);
+    let mut s = match parts.head {
+        index_key::KeyHead::Column(c) => q(&c),
+        index_key::KeyHead::Expr(e) => e.to_string(),
+    };
+    let mut words = parts.suffix;
+    let upper = |w: &str| w.to_ascii_uppercase();
+    let mut nulls = None;
+    if let [.., n, which] = words.as_slice() {
+        if upper(n) == "NULLS" && matches!(upper(which).as_str(), "FIRST" | "LAST") {
+            nulls = Some(format!(" NULLS {}", upper(which)));
+            words.truncate(words.len() - 2);
+        }
     }
-    match k.split_once(' ') {
-        Some((col, rest)) => format!("{} {rest}", q(col)),
-        None => q(k),
+    let mut direction = None;
+    if let [.., d] = words.as_slice() {
+        if matches!(upper(d).as_str(), "ASC" | "DESC") {
+            direction = Some(format!(" {}", upper(d)));
+            words.pop();
+        }
     }
+    if !words.is_empty() {
+        s.push(' ');
+        s.push_str(&qualified(&words.join(" ")));
+    }
+    s.push_str(direction.as_deref().unwrap_or(""));
+    s.push_str(nulls.as_deref().unwrap_or(""));
+    s
+}
+
+/// A possibly schema-qualified name (`schema.name`), each part quoted as needed.
+fn qualified(name: &str) -> String {
+    name.split('.').map(q).collect::<Vec<_>>().join(".")
 }
 
 fn comment_sql(target: String, text: &Option<String>) -> String {
@@ -213,7 +245,7 @@ fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement>
     // mention the old type are dropped first and restored with the new type name.
     let old_lit = quote_literal(&quote_qual(&old));
     let retype = [
-        "DO $retort$",
+        "DO $TAG$",
         "DECLARE r record;",
         "BEGIN",
         "    FOR r IN SELECT n.nspname, c.relname, a.attname, a.atttypid = {old_lit}::regtype AS scalar,",
@@ -238,13 +270,25 @@ fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement>
         "        END IF;",
         "    END LOOP;",
         "END",
-        "$retort$",
+        "$TAG$",
     ]
     .join("\n")
     .replace("{old_lit}", &old_lit)
     .replace("{qn}", &qn)
     .replace("{old_name}", &quote_literal(&old.name))
     .replace("{new_name}", &quote_literal(&name.name));
+    // The dollar-quote tag must not occur in the body, or a name holding it would end the quote.
+    let tag = (0..)
+        .map(|n| {
+            if n == 0 {
+                "retort".to_string()
+            } else {
+                format!("retort{n}")
+            }
+        })
+        .find(|t| !retype.contains(&format!("${t}$")))
+        .unwrap_or_default();
+    let retype = retype.replace("$TAG$", &format!("${tag}$"));
     let mut first = Statement::new(format!("ALTER TYPE {qn} RENAME TO {}", q(&old.name)));
     if !removed.is_empty() {
         first = first.hazard(
@@ -303,6 +347,64 @@ fn create_table(t: &Table) -> Vec<Statement> {
         )));
     }
     out
+}
+
+/// What a column type change does to the values already stored, when it does more than copy
+/// them: narrowing (values rounded, cut or refused) or a rewrite that changes their meaning.
+fn type_change_effect(from: &ColumnType, to: &ColumnType) -> Option<(HazardKind, String)> {
+    use ColumnType::*;
+    let narrowing = |s: &str| Some((HazardKind::Narrowing, s.to_string()));
+    let rewrite = |s: &str| Some((HazardKind::Rewrite, s.to_string()));
+    match (from, to) {
+        (Json, Jsonb) => rewrite("the table is rewritten, and jsonb keeps only the last of duplicate keys and drops key order and white space"),
+        (Jsonb, Json) => rewrite("the table is rewritten (values keep their jsonb spelling)"),
+        (Timestamp { tz: true, .. }, Timestamp { tz: false, .. }) => rewrite("values become local times in the session's TimeZone, their offset is lost, and the table is rewritten"),
+        (Timestamp { tz: false, .. }, Timestamp { tz: true, .. }) => rewrite("values are read as times in the session's TimeZone (check it is the zone they were written in); the table is rewritten unless TimeZone is UTC"),
+        (Time { tz: true, .. }, Time { tz: false, .. }) => rewrite("values lose their offset"),
+        (
+            Numeric { precision: p1, scale: s1 },
+            Numeric { precision: p2, scale: s2 },
+        ) if to.is_narrowing_from(from) => {
+            let mut parts = Vec::new();
+            if s2.unwrap_or(0) < s1.unwrap_or(0) || (p1.is_none() && p2.is_some()) {
+                parts.push(format!("values are rounded to {} decimal place(s)", s2.unwrap_or(0)));
+            }
+            if let Some(p2) = p2 {
+                parts.push(format!(
+                    "values with more than {} digit(s) before the point make the migration fail",
+                    p2.saturating_sub(s2.unwrap_or(0))
+                ));
+            }
+            narrowing(&parts.join("; "))
+        }
+        (Real | Double, SmallInt | Integer | BigInt) => narrowing("values are rounded to whole numbers, and those out of range make the migration fail"),
+        (Real | Double, Numeric { .. }) => narrowing("values are rounded to the new scale, and NaN or infinite values or those out of range make the migration fail"),
+        (Double, Real) => narrowing("values are rounded to about 6 significant digits, and those out of range make the migration fail"),
+        (Timestamp { .. }, Date) => narrowing("the time of day is dropped from every value"),
+        (Timestamp { precision: p1, .. }, Timestamp { precision: p2, .. })
+        | (Time { precision: p1, .. }, Time { precision: p2, .. })
+            if to.is_narrowing_from(from) =>
+        {
+            narrowing(&format!(
+                "fractional seconds are rounded to {} digit(s) (was {})",
+                p2.unwrap_or(6),
+                p1.unwrap_or(6)
+            ))
+        }
+        (_, Varchar { length: Some(n) } | Char { length: Some(n) }) if to.is_narrowing_from(from) => {
+            narrowing(&format!("values longer than {n} character(s) make the migration fail"))
+        }
+        _ if to.is_narrowing_from(from) => {
+            if matches!((from, to), (SmallInt | Integer | BigInt, SmallInt | Integer | BigInt)) {
+                narrowing("values out of the new type's range make the migration fail")
+            } else if matches!((from, to), (Numeric { .. }, SmallInt | Integer | BigInt)) {
+                narrowing("values are rounded to whole numbers, and those out of range make the migration fail")
+            } else {
+                narrowing("existing values may not convert, and one that does not makes the migration fail")
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Choices that change how changes are written, not what they do.
@@ -396,6 +498,27 @@ pub fn statements(change: &Change) -> Vec<Statement> {
                 )]
             }
         }
+        AlterColumnGenerated { table, from, to } => {
+            if to.generated.is_none() {
+                one(format!(
+                    "{} ALTER COLUMN {} DROP EXPRESSION",
+                    alter(table),
+                    q(&to.name)
+                ))
+            } else {
+                vec![
+                    Statement::new(format!("{} DROP COLUMN {}", alter(table), q(&from.name)))
+                        .hazard(
+                            HazardKind::DataLoss,
+                            format!(
+                                "{table}.{} becomes a generated column: it is dropped and added again, its stored values are replaced by computed ones",
+                                from.name
+                            ),
+                        ),
+                    Statement::new(format!("{} ADD COLUMN {}", alter(table), column_def(to))),
+                ]
+            }
+        }
         AlterColumnType {
             table,
             column,
@@ -412,12 +535,10 @@ pub fn statements(change: &Change) -> Vec<Statement> {
                 alter(table),
                 q(column)
             ));
-            if to.is_narrowing_from(from) {
+            if let Some((kind, effect)) = type_change_effect(from, to) {
                 st = st.hazard(
-                    HazardKind::Narrowing,
-                    format!(
-                        "changes {table}.{column} from {from} to {to}: existing values may not fit"
-                    ),
+                    kind,
+                    format!("changes {table}.{column} from {from} to {to}: {effect}"),
                 );
             }
             vec![st]
@@ -509,7 +630,8 @@ pub fn statements(change: &Change) -> Vec<Statement> {
                 quote_qual(table)
             );
             if index.method != "btree" {
-                let _ = write!(s, " USING {}", index.method);
+                // The method is a name: quoted, it cannot be anything but one word.
+                let _ = write!(s, " USING {}", q(&index.method));
             }
             let keys: Vec<String> = index.keys.iter().map(|k| index_key(k)).collect();
             let _ = write!(s, " ({})", keys.join(", "));
@@ -689,6 +811,64 @@ mod tests {
         );
         let widen = narrow.inverse();
         assert!(statements(&widen)[0].hazards.is_empty());
+    }
+
+    #[test]
+    fn a_generated_column_made_plain_keeps_its_values() {
+        let mut generated = Column::new("total", ColumnType::Integer);
+        generated.generated = Some("price * qty".into());
+        let plain = Column::new("total", ColumnType::Integer);
+        let up = Change::AlterColumnGenerated {
+            table: users(),
+            from: generated,
+            to: plain,
+        };
+        assert_eq!(
+            render_body(std::slice::from_ref(&up)),
+            "ALTER TABLE public.users ALTER COLUMN total DROP EXPRESSION;\n"
+        );
+        let down = statements(&up.inverse());
+        assert_eq!(down.len(), 2);
+        assert_eq!(down[0].hazards[0].kind, HazardKind::DataLoss);
+        assert_eq!(
+            down[1].sql,
+            "ALTER TABLE public.users ADD COLUMN total integer GENERATED ALWAYS AS (price * qty) STORED"
+        );
+    }
+
+    #[test]
+    fn value_changing_type_changes_say_how() {
+        let hazard = |from: ColumnType, to: ColumnType| {
+            let st = statements(&Change::AlterColumnType {
+                table: users(),
+                column: "c".into(),
+                from,
+                to,
+            });
+            st[0].hazards.first().map(|h| (h.kind, h.message.clone()))
+        };
+        let (kind, msg) = hazard(ColumnType::Json, ColumnType::Jsonb).unwrap();
+        assert_eq!(kind, HazardKind::Rewrite);
+        assert!(msg.contains("duplicate keys"), "{msg}");
+        let ts = |tz| ColumnType::Timestamp {
+            precision: None,
+            tz,
+        };
+        assert_eq!(hazard(ts(true), ts(false)).unwrap().0, HazardKind::Rewrite);
+        assert_eq!(hazard(ts(false), ts(true)).unwrap().0, HazardKind::Rewrite);
+        let num = |p, s| ColumnType::Numeric {
+            precision: Some(p),
+            scale: Some(s),
+        };
+        let (kind, msg) = hazard(num(12, 4), num(12, 2)).unwrap();
+        assert_eq!(kind, HazardKind::Narrowing);
+        assert!(msg.contains("rounded to 2 decimal place(s)"), "{msg}");
+        let (_, msg) = hazard(ColumnType::Double, ColumnType::Real).unwrap();
+        assert!(msg.contains("rounded"), "{msg}");
+        let (_, msg) = hazard(ColumnType::Text, ColumnType::Varchar { length: Some(5) }).unwrap();
+        assert!(msg.contains("longer than 5"), "{msg}");
+        assert_eq!(hazard(num(10, 2), num(12, 2)), None);
+        assert_eq!(hazard(ColumnType::Integer, ColumnType::BigInt), None);
     }
 
     #[test]

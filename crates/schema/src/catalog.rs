@@ -188,6 +188,10 @@ pub struct Index {
     pub include: Vec<String>,
     /// Normalised partial-index predicate, without `WHERE`.
     pub predicate: Option<String>,
+    /// `pg_index.indisvalid` is false: a `CREATE INDEX CONCURRENTLY` failed or was interrupted.
+    /// Such an index is never equal to a declared one, so it is dropped and rebuilt.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invalid: bool,
 }
 
 impl Catalog {

@@ -70,6 +70,14 @@ pub enum Change {
         table: QualName,
         column: Column,
     },
+    /// A column's generation changes between `from` and `to` (equal but for `generated`): a
+    /// generated column becoming plain keeps its values (`DROP EXPRESSION`); a plain column
+    /// becoming generated is dropped and added again (PostgreSQL cannot alter it in place).
+    AlterColumnGenerated {
+        table: QualName,
+        from: Column,
+        to: Column,
+    },
     AlterColumnType {
         table: QualName,
         column: String,
@@ -212,6 +220,11 @@ impl Change {
             DropTable { table } => CreateTable { table },
             AddColumn { table, column } => DropColumn { table, column },
             DropColumn { table, column } => AddColumn { table, column },
+            AlterColumnGenerated { table, from, to } => AlterColumnGenerated {
+                table,
+                from: to,
+                to: from,
+            },
             AlterColumnType {
                 table,
                 column,
@@ -313,6 +326,7 @@ impl Change {
             | RenameIndex { table, .. } => Some(table),
             AddColumn { table, .. }
             | DropColumn { table, .. }
+            | AlterColumnGenerated { table, .. }
             | AlterColumnType { table, .. }
             | AlterColumnNullable { table, .. }
             | AlterColumnDefault { table, .. }
@@ -462,13 +476,14 @@ impl Change {
                     .for_each(|f| rename(&mut f.columns));
                 for i in &mut t.indexes {
                     for k in &mut i.keys {
-                        let (col, rest) = k.split_once(' ').unwrap_or((k.as_str(), ""));
-                        if col == from {
-                            *k = if rest.is_empty() {
-                                to.clone()
-                            } else {
-                                format!("{to} {rest}")
-                            };
+                        let parts = crate::index_key::split(k);
+                        if parts.head == crate::index_key::KeyHead::Column(from.clone()) {
+                            let mut key = crate::index_key::column_key(to);
+                            for word in parts.suffix {
+                                key.push(' ');
+                                key.push_str(word);
+                            }
+                            *k = key;
                         }
                     }
                     rename(&mut i.include);
@@ -531,6 +546,22 @@ impl Change {
                 t.columns.retain(|c| c.name != column.name);
                 if t.columns.len() == before {
                     return Err(missing(format!("{table}.{}", column.name)));
+                }
+            }
+            AlterColumnGenerated { table, from, to } => {
+                let t = table_mut(catalog, table)?;
+                let pos = t
+                    .columns
+                    .iter()
+                    .position(|c| c == from)
+                    .ok_or_else(|| missing(format!("{table}.{}", from.name)))?;
+                if to.generated.is_none() {
+                    // DROP EXPRESSION: the column stays where it is.
+                    t.columns[pos] = to.clone();
+                } else {
+                    // Dropped and added again: it moves to the end, as in PostgreSQL.
+                    t.columns.remove(pos);
+                    t.columns.push(to.clone());
                 }
             }
             AlterColumnType {

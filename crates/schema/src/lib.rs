@@ -3,6 +3,8 @@
 
 pub mod catalog;
 pub mod change;
+pub mod fragment;
+pub mod index_key;
 pub mod naming;
 pub mod normalize;
 pub mod scope;
@@ -145,9 +147,14 @@ pub fn quote_qual(name: &QualName) -> String {
     format!("{}.{}", quote_ident(&name.schema), quote_ident(&name.name))
 }
 
-/// Quotes a string literal.
+/// Quotes a string literal. A backslash makes it an `E'...'` literal with the backslash doubled,
+/// so the text means the same whatever `standard_conforming_strings` says.
 pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    if s.contains('\\') {
+        format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
 }
 
 #[cfg(test)]
@@ -161,5 +168,6 @@ mod tests {
         assert_eq!(quote_ident("user"), "\"user\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal(r"a\'b"), r"E'a\\''b'");
     }
 }

@@ -8,8 +8,10 @@ use crate::normalize::{self, MAX_IDENT};
 
 /// Templates per object kind. Tokens (Alembic's spelling): `%(table_name)s`, `%(column_0_name)s`,
 /// `%(column_0N_name)s` / `%(column_0_N_name)s` (all columns, joined by `_` / none),
-/// `%(column_0_label)s` (`table_column`), `%(referred_table_name)s`, `%(referred_column_0_name)s`.
-/// A kind without a template keeps PostgreSQL's default name.
+/// `%(column_0_label)s` (`table_column`), `%(referred_table_name)s`, `%(referred_column_0_name)s`,
+/// `%(constraint_name)s` (the name the model gives; a template with it renames named objects too,
+/// and an unnamed one contributes PostgreSQL's default name). A kind without a template keeps
+/// PostgreSQL's default name. `validate` refuses any other token.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamingConvention {
@@ -25,6 +27,20 @@ pub struct NamingConvention {
     pub check: Option<String>,
 }
 
+/// Every token a template may use.
+pub const TOKENS: &[&str] = &[
+    "table_name",
+    "column_0N_name",
+    "column_0_N_name",
+    "column_0_name",
+    "column_0_label",
+    "referred_table_name",
+    "referred_column_0_name",
+    "constraint_name",
+];
+
+const CONSTRAINT_NAME: &str = "%(constraint_name)s";
+
 struct Tokens<'a> {
     table: &'a str,
     columns: &'a [String],
@@ -32,9 +48,10 @@ struct Tokens<'a> {
     referred_columns: &'a [String],
 }
 
-fn expand(template: &str, t: &Tokens) -> String {
+fn expand(template: &str, t: &Tokens, constraint: &str) -> String {
     let first = |v: &[String]| v.first().cloned().unwrap_or_default();
     let name = template
+        .replace(CONSTRAINT_NAME, constraint)
         .replace("%(table_name)s", t.table)
         .replace("%(column_0N_name)s", &t.columns.join(""))
         .replace("%(column_0_N_name)s", &t.columns.join("_"))
@@ -55,6 +72,40 @@ fn expand(template: &str, t: &Tokens) -> String {
 impl NamingConvention {
     pub fn is_empty(&self) -> bool {
         *self == NamingConvention::default()
+    }
+
+    /// Refuses a template with a token that does not exist (it would stay in names literally).
+    pub fn validate(&self) -> Result<(), String> {
+        let kinds = [
+            ("pk", &self.primary_key),
+            ("uq", &self.unique),
+            ("fk", &self.foreign_key),
+            ("ix", &self.index),
+            ("ck", &self.check),
+        ];
+        for (kind, tpl) in kinds {
+            let Some(tpl) = tpl else { continue };
+            let mut rest = tpl.as_str();
+            while let Some(start) = rest.find("%(") {
+                let after = &rest[start + 2..];
+                let token = after.split_once(")s").map(|(t, _)| t);
+                match token {
+                    Some(t) if TOKENS.contains(&t) => rest = &after[t.len() + 2..],
+                    _ => {
+                        let shown = token.map_or_else(|| after.to_string(), |t| format!("%({t})s"));
+                        return Err(format!(
+                            "[naming] {kind} = {tpl:?}: unknown token {shown}; the tokens are {}",
+                            TOKENS
+                                .iter()
+                                .map(|t| format!("%({t})s"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Renames every constraint and index that carries PostgreSQL's default name (so was left
@@ -78,20 +129,24 @@ impl NamingConvention {
             }
         }
         if let (Some(tpl), Some(pk)) = (&self.primary_key, &mut t.primary_key) {
-            if pk.name == normalize::primary_key_name(&table) {
-                pk.name = expand(tpl, &tokens(&table, &pk.columns));
+            if pk.name == normalize::primary_key_name(&table) || tpl.contains(CONSTRAINT_NAME) {
+                pk.name = expand(tpl, &tokens(&table, &pk.columns), &pk.name);
             }
         }
         if let Some(tpl) = &self.unique {
             for u in &mut t.uniques {
-                if u.name == normalize::unique_name(&table, &u.columns) {
-                    u.name = expand(tpl, &tokens(&table, &u.columns));
+                if u.name == normalize::unique_name(&table, &u.columns)
+                    || tpl.contains(CONSTRAINT_NAME)
+                {
+                    u.name = expand(tpl, &tokens(&table, &u.columns), &u.name);
                 }
             }
         }
         if let Some(tpl) = &self.foreign_key {
             for f in &mut t.foreign_keys {
-                if f.name == normalize::foreign_key_name(&table, &f.columns) {
+                if f.name == normalize::foreign_key_name(&table, &f.columns)
+                    || tpl.contains(CONSTRAINT_NAME)
+                {
                     f.name = expand(
                         tpl,
                         &Tokens {
@@ -100,19 +155,21 @@ impl NamingConvention {
                             referred_table: &f.ref_table.name,
                             referred_columns: &f.ref_columns,
                         },
+                        &f.name,
                     );
                 }
             }
         }
         if let Some(tpl) = &self.index {
             for i in &mut t.indexes {
-                if i.name == normalize::index_name(&table, &i.keys) {
+                if i.name == normalize::index_name(&table, &i.keys) || tpl.contains(CONSTRAINT_NAME)
+                {
                     let cols: Vec<String> = i
                         .keys
                         .iter()
                         .map(|k| normalize::index_key_column_name(k))
                         .collect();
-                    i.name = expand(tpl, &tokens(&table, &cols));
+                    i.name = expand(tpl, &tokens(&table, &cols), &i.name);
                 }
             }
         }
@@ -124,9 +181,9 @@ impl NamingConvention {
                 let column = names
                     .iter()
                     .find(|n| c.name == normalize::object_name(&table, Some(n), "check"));
-                if c.name == default_table || column.is_some() {
+                if c.name == default_table || column.is_some() || tpl.contains(CONSTRAINT_NAME) {
                     let cols: Vec<String> = column.cloned().into_iter().collect();
-                    c.name = expand(tpl, &tokens(&table, &cols));
+                    c.name = expand(tpl, &tokens(&table, &cols), &c.name);
                 }
             }
         }
@@ -169,6 +226,7 @@ mod tests {
                 method: "btree".into(),
                 include: vec![],
                 predicate: None,
+                invalid: false,
             },
             Index {
                 name: "my_own_name".into(),
@@ -177,6 +235,7 @@ mod tests {
                 method: "btree".into(),
                 include: vec![],
                 predicate: None,
+                invalid: false,
             },
         ];
         let conv = NamingConvention {
@@ -193,5 +252,33 @@ mod tests {
         assert_eq!(t.foreign_keys[0].name, "fk_posts_author_id_users");
         let names: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, ["ix_posts_author_id", "my_own_name"]);
+    }
+
+    #[test]
+    fn constraint_name_takes_the_model_name_and_unknown_tokens_are_refused() {
+        let mut t = Table::new(QualName::new("public", "users"));
+        t.checks = vec![Check {
+            name: "positive_age".into(),
+            expr: "age > 0".into(),
+        }];
+        let conv = NamingConvention {
+            check: Some("ck_%(table_name)s_%(constraint_name)s".into()),
+            ..Default::default()
+        };
+        assert_eq!(conv.validate(), Ok(()));
+        let mut c = Catalog::default();
+        c.schema_mut("public").tables.push(t);
+        conv.apply(&mut c);
+        assert_eq!(
+            c.schemas[0].tables[0].checks[0].name,
+            "ck_users_positive_age"
+        );
+        let bad = NamingConvention {
+            unique: Some("uq_%(table)s".into()),
+            ..Default::default()
+        };
+        let err = bad.validate().unwrap_err();
+        assert!(err.contains("unknown token %(table)s"), "{err}");
+        assert!(err.contains("%(constraint_name)s"), "{err}");
     }
 }

@@ -224,7 +224,7 @@ pub fn index_key_column_name(key: &str) -> String {
         let end = matching_close(key).unwrap_or(key.len() - 1);
         expression_column_name(&key[..=end])
     } else {
-        key.split(' ').next().unwrap_or(key).to_string()
+        crate::index_key::column_of(key).unwrap_or_default()
     }
 }
 

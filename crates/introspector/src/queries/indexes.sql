@@ -5,6 +5,7 @@
 -- key and NULL for each column key, and is NULL itself when no key is an expression.
 -- `options` has the indoption bits per key column, `opclasses` the operator class of each key
 -- when it is not the default one for the column's type (NULL otherwise). The predicate is deparsed in pretty mode too.
+-- `invalid` marks an index a failed CREATE INDEX CONCURRENTLY left behind.
 SELECT
     i.indrelid AS table_oid,
     ic.relname::text AS name,
@@ -25,7 +26,8 @@ SELECT
         JOIN pg_opclass opc ON opc.oid = c.oid
         ORDER BY c.ord
     ) AS opclasses,
-    pg_get_expr(i.indpred, i.indrelid, true) AS predicate
+    pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+    NOT i.indisvalid AS invalid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid

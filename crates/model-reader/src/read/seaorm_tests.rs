@@ -188,6 +188,7 @@ fn entity_builds_the_whole_table() {
             method: "btree".into(),
             include: vec![],
             predicate: None,
+            invalid: false,
         }],
         comment: Some("Cakes we bake".into()),
     };

@@ -316,6 +316,7 @@ impl Builder<'_> {
             method: "btree".into(),
             include: Vec::new(),
             predicate: None,
+            invalid: false,
         };
         self.use_name(file, pos, &table.name, &index.name, true, false);
         table.indexes.push(index);
@@ -572,6 +573,7 @@ impl Builder<'_> {
                 method,
                 include,
                 predicate,
+                invalid: false,
             });
         }
     }

@@ -138,6 +138,7 @@ fn design_example_builds_the_whole_table() {
             method: "btree".into(),
             include: vec![],
             predicate: Some("deleted_at is null".into()),
+            invalid: false,
         }],
         comment: Some("People who log in".into()),
     };
