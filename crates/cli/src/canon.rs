@@ -1,8 +1,12 @@
 //! Canonical model expressions: defaults, checks, generated columns and index expressions are
 //! written once into a scratch database and read back, so they compare equal to the live catalog.
 
-use anyhow::{Context, Result};
-use retort_schema::{Catalog, Column, Scope, Table};
+use anyhow::Result;
+use postgres::error::ErrorPosition;
+use retort_model_reader::Span;
+use retort_schema::{Catalog, Change, Column, Scope, Table};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// True when the pure normaliser spells `expr` exactly as PostgreSQL prints it back.
 fn trivial_default(expr: &str) -> bool {
@@ -74,10 +78,12 @@ pub fn splice(models: &mut Catalog, canonical: &Catalog) {
 
 /// Canonicalises the model expressions through `scratch`, an empty throwaway database: creates the
 /// subset of the models that has expressions, reads it back and splices the server's spelling into
-/// `models`. A model expression PostgreSQL rejects is an error naming the statement.
+/// `models`. A model expression PostgreSQL rejects is an error naming the model line (`origins`),
+/// the statement and the server's message.
 pub fn canonicalize(
     scratch: &mut postgres::Client,
     models: &Catalog,
+    origins: &BTreeMap<String, Span>,
     scope: &Scope,
 ) -> Result<Catalog> {
     let Some(sub) = expression_subset(models) else {
@@ -93,19 +99,98 @@ pub fn canonicalize(
     // itself refuses a text that holds more than one command, so nothing is ever split at `;`.
     let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(&sub));
     let mut tx = scratch.transaction()?;
-    for st in retort_render::migration_statements(&changes, &Default::default()) {
-        crate::execute_one(&mut tx, &st.sql).with_context(|| {
-            format!(
-                "PostgreSQL rejects the SQL the models describe:\n  {}",
-                st.sql.lines().next().unwrap_or("")
-            )
-        })?;
+    for change in &changes {
+        let statements =
+            retort_render::migration_statements(std::slice::from_ref(change), &Default::default());
+        for st in statements {
+            if let Err(e) = tx.query_typed(&st.sql, &[]) {
+                return Err(rejected(change, &st.sql, &e, origins));
+            }
+        }
     }
     tx.commit()?;
     let canonical = crate::introspect(scratch, &all)?;
     let mut out = models.clone();
     splice(&mut out, &canonical);
     Ok(out)
+}
+
+/// The error for a model statement the server refused: the model line of the column the server
+/// points at (else of the table), the statement with that line marked, and the server's message.
+fn rejected(
+    change: &Change,
+    sql: &str,
+    err: &postgres::Error,
+    origins: &BTreeMap<String, Span>,
+) -> anyhow::Error {
+    let db = err.as_db_error();
+    let marked_line = db.and_then(|d| match d.position() {
+        Some(ErrorPosition::Original(pos)) => Some(
+            sql.chars()
+                .take((*pos as usize).saturating_sub(1))
+                .filter(|c| *c == '\n')
+                .count(),
+        ),
+        _ => None,
+    });
+    let table = change.table().map(|t| t.to_string());
+    // In CREATE TABLE and ADD COLUMN the marked line starts with the column name.
+    let column = marked_line
+        .and_then(|n| sql.lines().nth(n))
+        .map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("ALTER TABLE ").map_or(l, |rest| {
+                rest.split_once(" ADD COLUMN ").map_or(rest, |(_, c)| c)
+            });
+            l.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_string()
+        })
+        .or_else(|| match change {
+            Change::AddColumn { column, .. } => Some(column.name.clone()),
+            _ => None,
+        });
+    let origin = table.as_ref().and_then(|t| {
+        column
+            .as_ref()
+            .and_then(|c| origins.get(&format!("{t}.{c}")))
+            .or_else(|| origins.get(t))
+    });
+    let mut msg = String::from("PostgreSQL rejects the SQL the models describe");
+    if let Some(o) = origin {
+        let _ = write!(msg, "\n  --> {o}");
+    }
+    for (i, line) in sql.lines().enumerate() {
+        let mark = if Some(i) == marked_line {
+            "  <-- here"
+        } else {
+            ""
+        };
+        let _ = write!(msg, "\n   | {line}{mark}");
+    }
+    match db {
+        Some(d) => {
+            let _ = write!(
+                msg,
+                "\n  {}: {} (SQLSTATE {})",
+                d.severity(),
+                d.message(),
+                d.code().code()
+            );
+            if let Some(detail) = d.detail() {
+                let _ = write!(msg, "\n  detail: {detail}");
+            }
+            if let Some(hint) = d.hint() {
+                let _ = write!(msg, "\n  hint: {hint}");
+            }
+        }
+        None => {
+            let _ = write!(msg, "\n  {err}");
+        }
+    }
+    anyhow::anyhow!(msg)
 }
 
 #[cfg(test)]

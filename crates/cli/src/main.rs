@@ -320,10 +320,10 @@ fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
 /// Without the right to create a scratch database, falls back to the offline normaliser.
 fn canonical_models(
     cfg: &Config,
-    models: &retort_schema::Catalog,
+    models: &retort::model_reader::Models,
 ) -> anyhow::Result<retort_schema::Catalog> {
-    if retort::canon::expression_subset(models).is_none() {
-        return Ok(models.clone());
+    if retort::canon::expression_subset(&models.catalog).is_none() {
+        return Ok(models.catalog.clone());
     }
     let scratch = match retort::ScratchDb::create(&cfg.database_url()?) {
         Ok(s) => s,
@@ -332,11 +332,11 @@ fn canonical_models(
                 "warning: {}; comparing model expressions without the server's help",
                 retort::redact(&format!("{e:#}"))
             );
-            return Ok(models.clone());
+            return Ok(models.catalog.clone());
         }
     };
     let mut client = scratch.connect()?;
-    retort::canon::canonicalize(&mut client, models, &cfg.scope)
+    retort::canon::canonicalize(&mut client, &models.catalog, &models.origins, &cfg.scope)
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -357,7 +357,7 @@ fn autogenerate(
 ) -> anyhow::Result<retort::Generated> {
     let t0 = Instant::now();
     let mut models = read_models(cfg)?;
-    models.catalog = canonical_models(cfg, &models.catalog)?;
+    models.catalog = canonical_models(cfg, &models)?;
     let t1 = Instant::now();
     let db = retort::introspect(client, &cfg.scope)?;
     for note in retort_introspector::unmanaged_objects(client, &cfg.scope)?
@@ -554,7 +554,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         problems.push(e.to_string());
     }
     let mut models = read_models(cfg)?;
-    models.catalog = canonical_models(cfg, &models.catalog)?;
+    models.catalog = canonical_models(cfg, &models)?;
     let db = if live {
         retort::introspect(&mut connect(cfg)?, &cfg.scope)?
     } else {
@@ -651,7 +651,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
 fn verify(cfg: &Config) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let mut models = read_models(cfg)?;
-    models.catalog = canonical_models(cfg, &models.catalog)?;
+    models.catalog = canonical_models(cfg, &models)?;
     let scratch = retort::ScratchDb::create(&cfg.database_url()?)?;
     let mut client = scratch.connect()?;
     let started = Instant::now();

@@ -165,7 +165,7 @@ fn fixture_corpus_snapshots_and_round_trips() {
             let scratch = TestDb::create(&format!("fx_{}_canon", case.name)).unwrap();
             exec(&scratch, &case.setup, "case.toml setup", &case.name);
             let mut client = scratch.connect().unwrap();
-            retort::canon::canonicalize(&mut client, &read.catalog, &case.scope)
+            retort::canon::canonicalize(&mut client, &read.catalog, &read.origins, &case.scope)
                 .unwrap_or_else(|e| panic!("{}: {e:#}", case.name))
         };
 

@@ -307,3 +307,41 @@ pub struct Post {
         "{o}"
     );
 }
+
+#[test]
+fn a_model_expression_the_server_rejects_points_at_the_field() {
+    let p = Project::new("default_subquery");
+    p.models(
+        r#"
+#[derive(Table)]
+#[table(name = "t")]
+pub struct T {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(default = "(SELECT 1)")]
+    pub n: i32,
+}
+"#,
+    );
+    let o = p.fails(2, &["diff"]);
+    assert!(o.stderr.contains("src/models.rs:8:"), "{o}");
+    assert!(
+        o.stderr
+            .contains("n integer NOT NULL DEFAULT (select 1),  <-- here"),
+        "{o}"
+    );
+    assert!(
+        o.stderr
+            .contains("ERROR: cannot use subquery in DEFAULT expression (SQLSTATE 0A000)"),
+        "{o}"
+    );
+    assert!(!o.stderr.contains("db error"), "{o}");
+    // The same model with a default PostgreSQL accepts only in parentheses works end to end.
+    p.models(&POSTS_ONLY.replace(
+        "pub title: String,",
+        "#[column(default = \"true AND NOT false\")]\n    pub flag: bool,",
+    ));
+    p.ok(&["revision", "--autogenerate", "-m", "posts"]);
+    p.ok(&["upgrade", "head"]);
+    p.ok(&["check", "--live"]);
+}

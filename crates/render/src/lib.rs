@@ -108,9 +108,107 @@ fn column_def(c: &Column) -> String {
         s.push_str(" NOT NULL");
     }
     if let Some(d) = &c.default {
-        let _ = write!(s, " DEFAULT {d}");
+        let _ = write!(s, " DEFAULT {}", default_sql(d));
     }
     s
+}
+
+/// A column default as written after `DEFAULT` in a column definition. There PostgreSQL's grammar
+/// takes only a restricted expression (`b_expr`: no AND/OR/NOT/IS/IN/LIKE/COLLATE, no bare
+/// subquery), and the IR keeps defaults without their outer parentheses, so anything but a single
+/// literal, name or call (with optional casts) is written in parentheses.
+fn default_sql(d: &str) -> String {
+    if is_primary(d) {
+        d.to_string()
+    } else {
+        format!("({d})")
+    }
+}
+
+/// True for a literal, a name or a function call, optionally signed and followed by `::type` casts.
+fn is_primary(expr: &str) -> bool {
+    let e = expr.trim();
+    let e = e.strip_prefix('-').unwrap_or(e);
+    let segments = top_level_casts(e);
+    let Some((head, types)) = segments.split_first() else {
+        return false;
+    };
+    if head.is_empty() || !single_term(head) {
+        return false;
+    }
+    types.iter().all(|t| {
+        let lower = t.trim().to_ascii_lowercase();
+        let mut rest = lower.as_str().to_string();
+        for phrase in MULTIWORD_TYPES {
+            rest = rest.replace(phrase, "t");
+        }
+        !rest.is_empty() && single_term(&rest)
+    })
+}
+
+/// Type names PostgreSQL spells with spaces, as `format_type` prints them.
+const MULTIWORD_TYPES: &[&str] = &[
+    "timestamp with time zone",
+    "timestamp without time zone",
+    "time with time zone",
+    "time without time zone",
+    "character varying",
+    "double precision",
+    "bit varying",
+];
+
+/// `expr` split at its `::` casts outside quotes and brackets.
+fn top_level_casts(e: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None::<char>, 0usize);
+    let bytes = e.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth = depth.saturating_sub(1),
+            (None, ':') if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                out.push(&e[start..i]);
+                i += 2;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&e[start..]);
+    out
+}
+
+/// True when `s` has no whitespace or operator outside quotes and brackets, and balances.
+fn single_term(s: &str) -> bool {
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    for c in s.trim().chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+            }
+            (None, c)
+                if depth == 0 && (c.is_whitespace() || "+-*/<>=~!@#%^&|`?,;:".contains(c)) =>
+            {
+                return false
+            }
+            _ => {}
+        }
+    }
+    quote.is_none() && depth == 0
 }
 
 fn fk_sql(fk: &ForeignKey) -> String {
@@ -568,9 +666,10 @@ pub fn statements(change: &Change) -> Vec<Statement> {
             table, column, to, ..
         } => one(match to {
             Some(d) => format!(
-                "{} ALTER COLUMN {} SET DEFAULT {d}",
+                "{} ALTER COLUMN {} SET DEFAULT {}",
                 alter(table),
-                q(column)
+                q(column),
+                default_sql(d)
             ),
             None => format!("{} ALTER COLUMN {} DROP DEFAULT", alter(table), q(column)),
         }),
@@ -753,6 +852,43 @@ pub fn hazards(changes: &[Change]) -> Vec<Hazard> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn defaults_outside_b_expr_are_parenthesised() {
+        for simple in [
+            "0",
+            "-1",
+            "'a'",
+            "'a'::text",
+            "'x'::character varying",
+            "now()",
+            "nextval('s'::regclass)",
+            "'2020-01-01'::timestamp with time zone",
+            "'{}'::integer[]",
+            "gen_random_uuid()",
+            "true",
+        ] {
+            assert_eq!(super::default_sql(simple), simple, "{simple}");
+        }
+        for complex in [
+            "true and false",
+            "1 in (1, 2)",
+            "not false",
+            "select 1",
+            "'a' like 'b'",
+            "x is null",
+            "1 + 2",
+            "'a'::text is null",
+            "'a' collate \"C\"",
+            "now() - '1 day'::interval",
+        ] {
+            assert_eq!(
+                super::default_sql(complex),
+                format!("({complex})"),
+                "{complex}"
+            );
+        }
+    }
+
     use super::*;
 
     fn users() -> QualName {
