@@ -25,6 +25,12 @@ pub enum HazardKind {
     PossibleRename,
     /// Every row is rewritten and the stored values change meaning or spelling.
     Rewrite,
+    /// An index disappears (queries that used it slow down; a unique one stops refusing duplicates).
+    IndexLoss,
+    /// A constraint (primary key, unique, foreign key, check, a domain's checks) stops being enforced.
+    ConstraintLoss,
+    /// A column stops filling itself in (DROP DEFAULT, DROP IDENTITY): inserts that omit it change.
+    DefaultLoss,
 }
 
 impl HazardKind {
@@ -38,6 +44,9 @@ impl HazardKind {
             HazardKind::Locking => "locking",
             HazardKind::PossibleRename => "possible rename",
             HazardKind::Rewrite => "rewrite",
+            HazardKind::IndexLoss => "index loss",
+            HazardKind::ConstraintLoss => "constraint loss",
+            HazardKind::DefaultLoss => "default loss",
         }
     }
 }
@@ -459,6 +468,17 @@ fn type_change_effect(from: &ColumnType, to: &ColumnType) -> Option<(HazardKind,
         (Timestamp { tz: true, .. }, Timestamp { tz: false, .. }) => rewrite("values become local times in the session's TimeZone, their offset is lost, and the table is rewritten"),
         (Timestamp { tz: false, .. }, Timestamp { tz: true, .. }) => rewrite("values are read as times in the session's TimeZone (check it is the zone they were written in); the table is rewritten unless TimeZone is UTC"),
         (Time { tz: true, .. }, Time { tz: false, .. }) => rewrite("values lose their offset"),
+        (Char { length: a }, Varchar { length: b }) if b.is_none() || b >= a => rewrite("trailing blanks are stripped from every value (char pads, varchar keeps what is stored), and the table is rewritten"),
+        (Char { .. }, Text) => rewrite("trailing blanks are stripped from every value (char pads, text keeps what is stored), and the table is rewritten"),
+        (Array { element: a }, Array { element: b })
+            if a != b && !to.is_narrowing_from(from) =>
+        {
+            rewrite("every array is converted element by element: the table is rewritten")
+        }
+        (Named { name }, t) if !matches!(t, Named { .. }) => Some((
+            HazardKind::ConstraintLoss,
+            format!("values are no longer checked by type {name} (a domain's CHECKs or an enum's labels)"),
+        )),
         (
             Numeric { precision: p1, scale: s1 },
             Numeric { precision: p2, scale: s2 },
@@ -793,6 +813,76 @@ pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Sta
                     .sql
                     .replacen("DROP INDEX ", "DROP INDEX CONCURRENTLY ", 1);
             }
+            Change::DropIndex { table, index } if !rebuilt_index(changes, table, &index.name) => {
+                let why = if index.unique {
+                    "queries that used it get slower, and duplicates become possible"
+                } else {
+                    "queries that used it get slower"
+                };
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::IndexLoss,
+                    format!("drops index {}.{}: {why}", table.schema, index.name),
+                );
+            }
+            Change::DropPrimaryKey { table, primary_key } if !readded(changes, change) => {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::ConstraintLoss,
+                    format!(
+                        "drops primary key {} of {table}: duplicate keys become possible",
+                        primary_key.name
+                    ),
+                );
+            }
+            Change::DropUnique { table, unique } if !readded(changes, change) => {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::ConstraintLoss,
+                    format!(
+                        "drops unique constraint {} of {table}: duplicates of ({}) become possible",
+                        unique.name,
+                        unique.columns.join(", ")
+                    ),
+                );
+            }
+            Change::DropCheck { table, check } if !readded(changes, change) => {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::ConstraintLoss,
+                    format!(
+                        "drops check constraint {} of {table}: rows violating ({}) become possible",
+                        check.name, check.expr
+                    ),
+                );
+            }
+            Change::DropForeignKey { table, foreign_key } if !readded(changes, change) => {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::ConstraintLoss,
+                    format!(
+                        "drops foreign key {} of {table}: rows may then reference missing rows of {}",
+                        foreign_key.name, foreign_key.ref_table
+                    ),
+                );
+            }
+            Change::AlterColumnDefault {
+                table,
+                column,
+                from: Some(old),
+                to: None,
+            } => {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::DefaultLoss,
+                    format!("drops the default ({old}) of {table}.{column}: inserts that omit the column store NULL, or fail if it is NOT NULL"),
+                );
+            }
+            Change::AlterColumnIdentity {
+                table,
+                column,
+                from: Some(_),
+                to: None,
+            } => {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::DefaultLoss,
+                    format!("{table}.{column} stops generating values and its sequence is dropped: inserts that omit the column fail"),
+                );
+            }
             Change::DropColumn { table, column } => {
                 let twin = changes.iter().find_map(|c| match c {
                     Change::AddColumn {
@@ -818,6 +908,44 @@ pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Sta
         out.extend(sts);
     }
     out
+}
+
+/// True when the migration creates an index of the same name on `table` again (a rebuild).
+fn rebuilt_index(changes: &[Change], table: &QualName, name: &str) -> bool {
+    changes.iter().any(|c| {
+        matches!(c, Change::CreateIndex { table: t, index } if t == table && index.name == name)
+            || matches!(c, Change::DropTable { table: t } if &t.name == table)
+    })
+}
+
+/// True when the constraint `drop` removes is added again (same table and name) in the migration,
+/// or goes with its table.
+fn readded(changes: &[Change], drop: &Change) -> bool {
+    use Change::*;
+    let (table, name) = match drop {
+        DropPrimaryKey { table, primary_key } => (table, &primary_key.name),
+        DropUnique { table, unique } => (table, &unique.name),
+        DropCheck { table, check } => (table, &check.name),
+        DropForeignKey { table, foreign_key } => (table, &foreign_key.name),
+        _ => return false,
+    };
+    changes.iter().any(|c| match c {
+        AddPrimaryKey {
+            table: t,
+            primary_key: x,
+        } => t == table && &x.name == name,
+        AddUnique {
+            table: t,
+            unique: x,
+        } => t == table && &x.name == name,
+        AddCheck { table: t, check: x } => t == table && &x.name == name,
+        AddForeignKey {
+            table: t,
+            foreign_key: x,
+        } => t == table && &x.name == name,
+        DropTable { table: t } => &t.name == table,
+        _ => false,
+    })
 }
 
 /// Renders changes as a migration body with default options.
@@ -1005,6 +1133,101 @@ mod tests {
         assert!(msg.contains("longer than 5"), "{msg}");
         assert_eq!(hazard(num(10, 2), num(12, 2)), None);
         assert_eq!(hazard(ColumnType::Integer, ColumnType::BigInt), None);
+        // Widening without a rewrite: no warning.
+        let vc = |n| ColumnType::Varchar { length: n };
+        assert_eq!(hazard(vc(Some(5)), vc(None)), None);
+        assert_eq!(hazard(vc(Some(5)), ColumnType::Text), None);
+        assert_eq!(hazard(ColumnType::Text, vc(None)), None);
+        // Rewrites that change values.
+        let (kind, msg) = hazard(ColumnType::Char { length: Some(3) }, vc(None)).unwrap();
+        assert_eq!(kind, HazardKind::Rewrite);
+        assert!(msg.contains("trailing blanks"), "{msg}");
+        let (kind, _) = hazard(
+            ColumnType::array(ColumnType::Text),
+            ColumnType::array(vc(None)),
+        )
+        .unwrap();
+        assert_eq!(kind, HazardKind::Rewrite);
+        let domain = ColumnType::Named {
+            name: QualName::new("public", "email"),
+        };
+        let (kind, msg) = hazard(domain, ColumnType::Text).unwrap();
+        assert_eq!(kind, HazardKind::ConstraintLoss);
+        assert!(msg.contains("public.email"), "{msg}");
+    }
+
+    fn index(name: &str, unique: bool) -> Index {
+        Index {
+            name: name.into(),
+            keys: vec!["email".into()],
+            unique,
+            method: "btree".into(),
+            include: vec![],
+            predicate: None,
+            invalid: false,
+        }
+    }
+
+    #[test]
+    fn destructive_statements_warn_unless_the_object_is_rebuilt() {
+        let kinds = |changes: &[Change]| -> Vec<Vec<HazardKind>> {
+            migration_statements(changes, &RenderOptions::default())
+                .iter()
+                .map(|s| s.hazards.iter().map(|h| h.kind).collect())
+                .collect()
+        };
+        let drop = Change::DropIndex {
+            table: users(),
+            index: index("users_email_key", true),
+        };
+        assert_eq!(
+            kinds(std::slice::from_ref(&drop)),
+            vec![vec![HazardKind::IndexLoss]]
+        );
+        let msg = &migration_statements(std::slice::from_ref(&drop), &Default::default())[0]
+            .hazards[0]
+            .message;
+        assert!(msg.contains("duplicates become possible"), "{msg}");
+        // Drop and create under the same name: a rebuild, not a loss (the create locks instead).
+        let create = Change::CreateIndex {
+            table: users(),
+            index: index("users_email_key", false),
+        };
+        assert_eq!(
+            kinds(&[drop, create]),
+            vec![vec![], vec![HazardKind::Locking]]
+        );
+        let check = Check {
+            name: "users_age_check".into(),
+            expr: "age >= 0".into(),
+        };
+        let drop_check = Change::DropCheck {
+            table: users(),
+            check: check.clone(),
+        };
+        assert_eq!(
+            kinds(std::slice::from_ref(&drop_check)),
+            vec![vec![HazardKind::ConstraintLoss]]
+        );
+        let add_check = Change::AddCheck {
+            table: users(),
+            check,
+        };
+        assert_eq!(kinds(&[drop_check, add_check]), vec![vec![], vec![]]);
+        let drop_default = Change::AlterColumnDefault {
+            table: users(),
+            column: "created_at".into(),
+            from: Some("now()".into()),
+            to: None,
+        };
+        assert_eq!(kinds(&[drop_default]), vec![vec![HazardKind::DefaultLoss]]);
+        let drop_identity = Change::AlterColumnIdentity {
+            table: users(),
+            column: "id".into(),
+            from: Some(Identity::Always),
+            to: None,
+        };
+        assert_eq!(kinds(&[drop_identity]), vec![vec![HazardKind::DefaultLoss]]);
     }
 
     #[test]

@@ -143,6 +143,8 @@ impl ColumnType {
             _ => None,
         };
         match (from, self) {
+            // Unbounded varchar and text are the same storage: nothing is checked or rewritten.
+            (Text | Varchar { .. }, Varchar { length: None }) => false,
             (Text, Varchar { length: Some(_) } | Char { .. }) => true,
             (Varchar { length: None }, Varchar { length: Some(_) }) => true,
             (Varchar { length: Some(a) }, Varchar { length: Some(b) }) => b < a,
@@ -522,6 +524,9 @@ mod tests {
         assert!(p("integer").is_narrowing_from(&p("bigint")));
         assert!(!p("bigint").is_narrowing_from(&p("integer")));
         assert!(!p("text").is_narrowing_from(&p("varchar(3)")));
+        assert!(!p("varchar").is_narrowing_from(&p("varchar(3)")));
+        assert!(!p("varchar").is_narrowing_from(&p("text")));
+        assert!(!p("text").is_narrowing_from(&p("varchar")));
         assert!(!p("double precision").is_narrowing_from(&p("real")));
         assert!(!p("timestamptz").is_narrowing_from(&p("timestamp")));
         assert!(p("timestamptz(0)").is_narrowing_from(&p("timestamptz")));
