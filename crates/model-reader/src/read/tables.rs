@@ -157,7 +157,7 @@ impl Builder<'_> {
                         "unknown Rust type `{text}` for column `{label}`; \
                          add #[column(type = \"...\")]"
                     );
-                    self.error(file, pos, message);
+                    self.unresolved(file, pos, &super::last_word(&text), message);
                     placeholder()
                 }
                 Err(MapError::Ambiguous {
@@ -344,7 +344,8 @@ impl Builder<'_> {
                      declare it with #[derive(DbEnum)], or write it schema-qualified \
                      (`{name}`) to use a domain or other type of the database"
                 );
-                self.error(file, given.pos, message);
+                let referenced = name.name.clone();
+                self.unresolved(file, given.pos, &referenced, message);
             }
         }
         ty
