@@ -944,3 +944,44 @@ struct Dup {
          b.rs:2:15: unknown Rust type `Money` for column `t.m`; add #[column(type = \"...\")]"
     );
 }
+
+#[test]
+fn error_nul_bytes_and_closed_grammars() {
+    let src = "#[derive(Table)]\n#[table(comment = \"a\\0b\")]\n\
+               #[index(columns(a), method = \"gin; drop\")]\n\
+               #[index(columns(\"a jsonb_path_ops;\"))]\n\
+               struct T {\n    #[column(default = \"'x\\0'\", name = \"my col\")]\n    a: String,\n}\n\
+               #[derive(DbEnum)]\nenum E {\n    #[db_enum(rename = \"\\0\")]\n    A,\n}\n";
+    assert_eq!(
+        errors(src),
+        "models.rs:2:19: a NUL byte (\\0) cannot be part of SQL; remove it from this string\n\
+         models.rs:3:21: invalid index method `gin; drop`; expected an access method name such \
+         as btree, hash, gin, gist, spgist or brin\n\
+         models.rs:4:17: invalid SQL in `columns`: expected a single SQL expression\n\
+         models.rs:6:24: a NUL byte (\\0) cannot be part of SQL; remove it from this string\n\
+         models.rs:11:24: a NUL byte (\\0) cannot be part of SQL; remove it from this string"
+    );
+    // Column names with spaces are fine in index keys: quoted in the IR.
+    let src = r#"#[derive(Table)]
+#[index(columns(a, "a DESC", "a jsonb_path_ops", "a public.my_ops"))]
+struct T {
+    #[column(name = "my col", index)]
+    a: String,
+}"#;
+    let models = read(src);
+    let keys: Vec<Vec<String>> = table(&models, "t")
+        .indexes
+        .iter()
+        .map(|i| i.keys.clone())
+        .collect();
+    assert!(keys.contains(&vec!["\"my col\"".to_string()]), "{keys:?}");
+    assert!(
+        keys.contains(&vec![
+            "\"my col\"".to_string(),
+            "\"my col\" DESC".to_string(),
+            "\"my col\" jsonb_path_ops".to_string(),
+            "\"my col\" public.my_ops".to_string(),
+        ]),
+        "{keys:?}"
+    );
+}

@@ -297,6 +297,10 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
             Item::Struct(s) => {
                 let derives = derives(&s.attrs);
                 let has = |name: &str| derives.iter().any(|d| d == name);
+                if has("Table") || has("DeriveEntityModel") {
+                    let fields = s.fields.iter().flat_map(|f| &f.attrs);
+                    check_nul(s.attrs.iter().chain(fields), &mut out.errors);
+                }
                 if has("Table") {
                     table(s, out);
                 } else if has("DeriveEntityModel") {
@@ -317,6 +321,10 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
             Item::Enum(e) => {
                 let derives = derives(&e.attrs);
                 let has = |name: &str| derives.iter().any(|d| d == name);
+                if has("DbEnum") || has("DeriveActiveEnum") || has("DeriveRelation") {
+                    let variants = e.variants.iter().flat_map(|v| &v.attrs);
+                    check_nul(e.attrs.iter().chain(variants), &mut out.errors);
+                }
                 if has("DbEnum") {
                     db_enum(e, out);
                 } else if has("DeriveActiveEnum") {
@@ -344,6 +352,33 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
             }
             _ => {}
         }
+    }
+}
+
+/// A string literal holding a NUL byte, anywhere in the attributes of a model item: PostgreSQL
+/// cannot store one in a name, a comment or an expression, and would cut the text there.
+fn check_nul<'a>(attrs: impl Iterator<Item = &'a Attribute>, errors: &mut Vec<SyntaxError>) {
+    fn walk(tokens: proc_macro2::TokenStream, errors: &mut Vec<SyntaxError>) {
+        for tt in tokens {
+            match tt {
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), errors),
+                proc_macro2::TokenTree::Literal(lit) => {
+                    let pos = Pos::of(lit.span());
+                    if let syn::Lit::Str(s) = syn::Lit::new(lit) {
+                        if s.value().contains('\0') {
+                            errors.push(SyntaxError::new(
+                                pos,
+                                "a NUL byte (\\0) cannot be part of SQL; remove it from this string",
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for attr in attrs {
+        walk(quote::ToTokens::to_token_stream(&attr.meta), errors);
     }
 }
 
