@@ -105,6 +105,7 @@ pub fn read_models(
             .first()
             .cloned()
             .unwrap_or_else(|| "public".into()),
+        schemas: Some(cfg.scope.schemas.clone()),
     };
     let mut models = if cwd_is_root {
         retort_model_reader::read_files(&rel, &opts)

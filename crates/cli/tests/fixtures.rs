@@ -91,6 +91,7 @@ fn cases() -> Vec<Case> {
 fn models(case: &Case) -> retort_model_reader::Models {
     let opts = retort_model_reader::ReadOptions {
         default_schema: "public".into(),
+        schemas: Some(case.scope.schemas.clone()),
     };
     match retort_model_reader::read_sources(
         &[(case.models_path.clone(), case.models_text.clone())],

@@ -97,6 +97,7 @@ mod tests {
                 "src/lib.rs",
                 "src/syntax/attrs.rs",
                 "src/syntax/mod.rs",
+                "src/syntax/namespace.rs",
                 "src/syntax/seaorm.rs",
                 "src/syntax/ty.rs"
             ]

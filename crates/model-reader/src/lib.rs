@@ -20,12 +20,16 @@ use retort_schema::{Catalog, QualName};
 pub struct ReadOptions {
     /// Schema of tables, enums and type names that do not name one (usually `public`).
     pub default_schema: String,
+    /// The schemas Retort manages (`[scope] schemas`); a table or enum placed in another one is
+    /// an error. None accepts every schema.
+    pub schemas: Option<Vec<String>>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             default_schema: "public".into(),
+            schemas: None,
         }
     }
 }

@@ -7,8 +7,32 @@ use sqlparser::parser::{Parser, ParserError};
 
 const PREFIX: &str = "SELECT ";
 
-/// Ok when `expr` is exactly one SQL expression; otherwise sqlparser's message.
+/// `[A-Za-z_][A-Za-z0-9_]*`: an unquoted SQL identifier (an index method, an operator class).
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `identifier` or `schema.identifier`, unquoted.
+pub fn is_qualified_identifier(s: &str) -> bool {
+    match s.split_once('.') {
+        Some((schema, name)) => is_identifier(schema) && is_identifier(name),
+        None => is_identifier(s),
+    }
+}
+
+/// Ok when `expr` is exactly one SQL expression; otherwise sqlparser's message. The text must
+/// also pass `retort_schema::fragment::check`, PostgreSQL's own lexical reading of it (quotes,
+/// comments, `;`), so that it stays one expression wherever it is pasted.
 pub fn check_expr(expr: &str) -> Result<(), String> {
+    parse_expr(expr)?;
+    retort_schema::fragment::check(expr).map_err(|e| e.to_string())
+}
+
+fn parse_expr(expr: &str) -> Result<(), String> {
     let sql = format!("{PREFIX}{expr}");
     let statements = Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(message)?;
     let [Statement::Query(query)] = statements.as_slice() else {
@@ -92,5 +116,30 @@ mod tests {
         assert!(check_expr("x AS y").is_err());
         assert!(check_expr("1; DROP TABLE users").is_err());
         assert!(check_expr("age >=").is_err());
+        // sqlparser accepts these; PostgreSQL's lexer reads them differently or as comments.
+        assert_eq!(
+            check_expr("x > 0 -- trailing"),
+            Err("comments (`--`) are not allowed in a model expression (at byte 6)".into())
+        );
+        assert!(check_expr("'a\\' || (select 1); drop table x; --'").is_err());
+        assert_eq!(
+            check_expr("E'a\\' || (select 1); drop table x; --'"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn identifiers() {
+        for ok in ["btree", "gin", "_x1", "jsonb_path_ops"] {
+            assert!(is_identifier(ok), "{ok}");
+            assert!(is_qualified_identifier(ok), "{ok}");
+        }
+        assert!(is_qualified_identifier("public.my_ops"));
+        for bad in [
+            "", "1x", "gin;", "a b", "a.b.c", "\"q\"", "é", "a-b", ".a", "a.",
+        ] {
+            assert!(!is_qualified_identifier(bad), "{bad}");
+        }
+        assert!(!is_identifier("a.b"));
     }
 }

@@ -1,5 +1,6 @@
-//! Snapshot driver for the bad-model corpus: reads every `fixtures/errors/<case>/models.rs` and
-//! snapshots the rendered errors as `snapshots/errors__<case>.snap`.
+//! Snapshot driver for the bad-model corpus: reads every `fixtures/errors/<case>/` (its
+//! `models.rs` and any other `.rs` file beside it) and snapshots the rendered errors as
+//! `snapshots/errors__<case>.snap`.
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,26 @@ fn error_fixtures() {
                 .and_then(Path::file_name)
                 .map(|c| c.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let text = match read_files(&[relative], &ReadOptions::default()) {
+            // Every `.rs` file of the case is read (sorted by name); a `schemas` file (one
+            // schema a line) stands for `[scope] schemas`.
+            let dir = relative.parent().unwrap_or(Path::new("")).to_path_buf();
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .expect("case directory")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+                .collect();
+            files.sort();
+            let mut opts = ReadOptions::default();
+            if let Ok(text) = std::fs::read_to_string(dir.join("schemas")) {
+                opts.schemas = Some(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect(),
+                );
+            }
+            let text = match read_files(&files, &opts) {
                 Ok(_) => format!("error: fixture {case} was read without errors"),
                 Err(errors) => errors.to_string(),
             };

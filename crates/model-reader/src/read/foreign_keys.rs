@@ -65,10 +65,13 @@ impl Builder<'_> {
             self.error(&fk.file, pos, message);
             return;
         };
+        if self.find_table(&target).is_none() {
+            let message = format!("foreign key `{label}` references unknown table `{target}`");
+            self.unresolved(&fk.file, pos, &target.name, message);
+            return;
+        }
         let problem = match self.find_table(&target) {
-            None => Some(format!(
-                "foreign key `{label}` references unknown table `{target}`"
-            )),
+            None => None,
             Some(t) if t.column(&column).is_none() => Some(format!(
                 "foreign key `{label}` references unknown column `{target}.{column}`"
             )),

@@ -10,7 +10,7 @@ mod parse;
 mod seaorm;
 mod tables;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use retort_schema::{normalize, Catalog, ColumnType, FkAction, QualName, Table};
 
@@ -45,21 +45,22 @@ fn build(
         enum_files.insert(i, decls);
     }
     let mut syntax_errors = Vec::new();
-    let mut unparsable = false;
     let mut relations: Vec<(usize, Vec<SeaRelationDecl>)> = Vec::new();
     for (i, (name, _)) in sources.iter().enumerate() {
         let decls = enum_files.remove(&i).unwrap_or_else(|| parser.take(i));
-        unparsable |= decls.unparsable;
         for e in &decls.errors {
             syntax_errors.push(ModelError {
                 span: at(name, e.pos),
                 message: e.message.clone(),
             });
         }
-        // Without every file, cross-file checks (types, references) would report noise:
-        // once a file is not valid Rust, nothing more is built.
-        if unparsable {
-            continue;
+        // What the broken items (or the whole file) may declare: references to these names
+        // are not reported as unknown, the syntax error explains them.
+        if decls.unparsable || !decls.broken_words.is_empty() {
+            b.broken.extend(decls.broken_words.iter().cloned());
+            if let Some(stem) = std::path::Path::new(name).file_stem() {
+                b.broken.insert(stem.to_string_lossy().into_owned());
+            }
         }
         for t in &decls.tables {
             b.add_table(name, t);
@@ -71,20 +72,17 @@ fn build(
             relations.push((i, decls.sea_relations));
         }
     }
-    if unparsable {
-        b.errors = syntax_errors;
-    } else {
-        b.index_tables();
-        b.resolve_foreign_keys();
-        for (i, decls) in &relations {
-            for r in decls {
-                b.add_sea_relations(&sources[*i].0, r);
-            }
+    b.index_tables();
+    b.resolve_foreign_keys();
+    for (i, decls) in &relations {
+        for r in decls {
+            b.add_sea_relations(&sources[*i].0, r);
         }
-        b.check_names(sources);
-        syntax_errors.append(&mut b.errors);
-        b.errors = syntax_errors;
     }
+    b.check_names(sources);
+    b.settle_unresolved();
+    syntax_errors.append(&mut b.errors);
+    b.errors = syntax_errors;
     b.finish(sources)
 }
 
@@ -122,6 +120,11 @@ struct Builder<'o> {
     renames: Vec<RenameHint>,
     enum_value_renames: Vec<crate::EnumValueRename>,
     errors: Vec<ModelError>,
+    /// Errors about a reference to a name that is declared nowhere, with that name: reported
+    /// unless a broken item may declare it (see `settle_unresolved`).
+    unresolved: Vec<(ModelError, String)>,
+    /// Words of the items (or files) that could not be parsed.
+    broken: HashSet<String>,
     /// Rust enum name -> the SQL enum types declared under that name.
     rust_enums: BTreeMap<String, Vec<QualName>>,
     /// SeaORM active enum name -> the column types it is stored as.
@@ -137,6 +140,11 @@ struct Builder<'o> {
     fragments: HashMap<String, Result<(), String>>,
     /// Where each table is in `catalog` (schema, table), once every table is built.
     table_index: HashMap<QualName, (usize, usize)>,
+}
+
+/// The last identifier-like word of a type's text (`Money` of `crate::Money`).
+fn last_word(text: &str) -> String {
+    crate::syntax::words_of_text(text).pop().unwrap_or_default()
 }
 
 fn at(file: &str, pos: Pos) -> Span {
@@ -171,6 +179,8 @@ impl<'o> Builder<'o> {
             renames: Vec::new(),
             enum_value_renames: Vec::new(),
             errors: Vec::new(),
+            unresolved: Vec::new(),
+            broken: HashSet::new(),
             rust_enums: BTreeMap::new(),
             sea_enums: BTreeMap::new(),
             sea_entities: Vec::new(),
@@ -214,15 +224,66 @@ impl<'o> Builder<'o> {
         });
     }
 
+    /// An error about a reference to `name` that nothing declares; dropped when an item that
+    /// could not be parsed may declare it.
+    fn unresolved(&mut self, file: &str, pos: Pos, name: &str, message: impl Into<String>) {
+        let error = ModelError {
+            span: at(file, pos),
+            message: message.into(),
+        };
+        self.unresolved.push((error, name.to_string()));
+    }
+
+    /// Moves the unresolved-reference errors to `errors`, except those whose name a broken item
+    /// mentions (as written, or as the snake_case table or type name of a Rust name).
+    fn settle_unresolved(&mut self) {
+        let mut broken: HashSet<String> = HashSet::new();
+        if !self.broken.is_empty() {
+            for w in &self.broken {
+                broken.insert(w.clone());
+                broken.insert(crate::case::snake_case(w));
+            }
+        }
+        for (error, name) in std::mem::take(&mut self.unresolved) {
+            if !broken.contains(&name) {
+                self.errors.push(error);
+            }
+        }
+    }
+
     /// The schema an object goes to: the one it names, or the default.
     fn schema_of(&mut self, file: &str, given: Option<&Spanned<String>>) -> String {
         match given {
             Some(s) => {
-                self.check_ident(file, s.pos, "schema name", &s.value);
+                if self.check_ident(file, s.pos, "schema name", &s.value) {
+                    self.check_scope(file, s);
+                }
                 s.value.clone()
             }
             None => self.opts.default_schema.clone(),
         }
+    }
+
+    /// A schema outside `[scope] schemas` would be diffed against nothing (and never created):
+    /// an error, with the closest configured schema as a suggestion.
+    fn check_scope(&mut self, file: &str, schema: &Spanned<String>) {
+        let Some(scope) = &self.opts.schemas else {
+            return;
+        };
+        if scope.contains(&schema.value) {
+            return;
+        }
+        let known: Vec<&str> = scope.iter().map(String::as_str).collect();
+        let hint = match crate::syntax::did_you_mean(&schema.value, &known) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "add it to [scope] schemas in retort.toml or use one of those".to_string(),
+        };
+        let message = format!(
+            "schema `{}` is not in [scope] schemas ({}); {hint}",
+            schema.value,
+            known.join(", ")
+        );
+        self.error(file, schema.pos, message);
     }
 
     /// PostgreSQL rejects empty identifiers and silently truncates long ones (which would drift).

@@ -391,7 +391,7 @@ impl Builder<'_> {
                         "unknown Rust type `{text}` for column `{label}`; \
                          add #[sea_orm(column_type = \"...\")]"
                     );
-                    self.error(file, pos, message);
+                    self.unresolved(file, pos, &super::last_word(&text), message);
                     return placeholder();
                 }
                 Err(TypeError::Ambiguous {
@@ -416,7 +416,8 @@ impl Builder<'_> {
                     "unknown type `{name}` for column `{label}`; declare it with \
                      #[derive(DeriveActiveEnum)] and db_type = \"Enum\""
                 );
-                self.error(file, pos, message);
+                let referenced = name.name.clone();
+                self.unresolved(file, pos, &referenced, message);
             }
         }
         ty
@@ -658,7 +659,8 @@ impl Builder<'_> {
                      #[derive(DeriveEntityModel)] Model in a module or file named `{name}`)",
                     v.ident.value, target.value
                 );
-                self.error(file, target.pos, message);
+                let referenced = name.to_string();
+                self.unresolved(file, target.pos, &referenced, message);
                 None
             }
             many => {

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 
 use retort_schema::{
-    normalize, Check, Column, ColumnType, Identity, Index, PrimaryKey, QualName, Table, Unique,
+    index_key, normalize, Check, Column, ColumnType, Identity, Index, PrimaryKey, QualName, Table,
+    Unique,
 };
 
 use super::{at, Builder, PendingFk};
 use crate::map_type::{self, MapError};
+use crate::sql;
 use crate::syntax::{FieldDecl, KeyPart, Pos, Spanned, TableDecl};
 use crate::RenameHint;
 
@@ -157,7 +159,7 @@ impl Builder<'_> {
                         "unknown Rust type `{text}` for column `{label}`; \
                          add #[column(type = \"...\")]"
                     );
-                    self.error(file, pos, message);
+                    self.unresolved(file, pos, &super::last_word(&text), message);
                     placeholder()
                 }
                 Err(MapError::Ambiguous {
@@ -312,7 +314,7 @@ impl Builder<'_> {
         let index = Index {
             name: normalize::index_name(&table.name.name, cols),
             unique: false,
-            keys: cols.to_vec(),
+            keys: cols.iter().map(|c| index_key::column_key(c)).collect(),
             method: "btree".into(),
             include: Vec::new(),
             predicate: None,
@@ -344,7 +346,8 @@ impl Builder<'_> {
                      declare it with #[derive(DbEnum)], or write it schema-qualified \
                      (`{name}`) to use a domain or other type of the database"
                 );
-                self.error(file, given.pos, message);
+                let referenced = name.name.clone();
+                self.unresolved(file, given.pos, &referenced, message);
             }
         }
         ty
@@ -498,7 +501,7 @@ impl Builder<'_> {
             for part in &decl.columns {
                 match &part.value {
                     KeyPart::Column(c) => match columns.resolve(c) {
-                        Some(col) => keys.push(col),
+                        Some(col) => keys.push(index_key::column_key(&col)),
                         None => {
                             let message =
                                 format!("unknown column `{c}` in #[index] on table `{label}`");
@@ -512,15 +515,16 @@ impl Builder<'_> {
                         let with_opclass =
                             body.split_once(char::is_whitespace).and_then(|(c, op)| {
                                 let op = op.trim();
-                                let plain = !op.is_empty()
-                                    && op.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
                                 columns
                                     .resolve(c)
-                                    .filter(|_| plain)
-                                    .map(|col| format!("{col} {}", op.to_ascii_lowercase()))
+                                    .filter(|_| sql::is_qualified_identifier(op))
+                                    .map(|col| {
+                                        let col = index_key::column_key(&col);
+                                        format!("{col} {}", op.to_ascii_lowercase())
+                                    })
                             });
                         if let Some(col) = columns.resolve(body) {
-                            keys.push(format!("{col}{suffix}"));
+                            keys.push(format!("{}{suffix}", index_key::column_key(&col)));
                         } else if let Some(key) = with_opclass {
                             keys.push(format!("{key}{suffix}"));
                         } else {
@@ -552,6 +556,16 @@ impl Builder<'_> {
             let method = match &decl.method {
                 Some(m) if m.value.trim().is_empty() => {
                     self.error(file, m.pos, "index method must not be empty");
+                    ok = false;
+                    String::new()
+                }
+                Some(m) if !sql::is_identifier(m.value.trim()) => {
+                    let message = format!(
+                        "invalid index method `{}`; expected an access method name such as \
+                         btree, hash, gin, gist, spgist or brin",
+                        m.value.escape_debug()
+                    );
+                    self.error(file, m.pos, message);
                     ok = false;
                     String::new()
                 }

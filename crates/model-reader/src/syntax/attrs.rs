@@ -7,6 +7,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitBool, LitStr, Token};
 
+use super::namespace::{check_foreign, Place};
 use super::{
     CheckDecl, EnumDecl, IndexDecl, KeyPart, Pos, PrimaryKeyDecl, Spanned, SyntaxError, TableDecl,
     UniqueDecl,
@@ -96,13 +97,18 @@ pub(super) fn each_key(
         let key = path_text(&meta.path);
         let pos = path_pos(&meta.path);
         if !expected.contains(&key.as_str()) {
-            found.push(SyntaxError::new(
-                pos,
-                format!(
+            let message = match super::namespace::did_you_mean(&key, expected) {
+                Some(s) => format!(
+                    "unknown attribute key `{key}` in #[{what}]; did you mean `{s}`? (expected \
+                     one of {})",
+                    expected.join(", ")
+                ),
+                None => format!(
                     "unknown attribute key `{key}` in #[{what}]; expected one of {}",
                     expected.join(", ")
                 ),
-            ));
+            };
+            found.push(SyntaxError::new(pos, message));
             return skip_value(&meta);
         }
         f(&key, pos, &meta, &mut found)
@@ -196,7 +202,8 @@ pub(super) fn duplicate(key: &str, pos: Pos, what: &str) -> SyntaxError {
     SyntaxError::new(pos, format!("duplicate attribute key `{key}` in #[{what}]"))
 }
 
-/// A struct-level attribute of a table struct; other attributes are left alone.
+/// A struct-level attribute of a table struct; other crates' attributes are left alone, near
+/// misses of Retort's are errors.
 pub fn struct_attr(attr: &Attribute, decl: &mut TableDecl, errors: &mut Vec<SyntaxError>) {
     let Some(name) = attr.path().get_ident().map(ToString::to_string) else {
         return;
@@ -212,7 +219,7 @@ pub fn struct_attr(attr: &Attribute, decl: &mut TableDecl, errors: &mut Vec<Synt
             pos,
             "#[column] belongs on a field, not on the struct",
         )),
-        _ => {}
+        _ => check_foreign(attr, Place::TableStruct, errors),
     }
 }
 
@@ -369,7 +376,7 @@ pub fn field_attr(attr: &Attribute, column: &mut ColumnAttrs, errors: &mut Vec<S
             "#[{name}] belongs on the struct; on a field, write #[column({name}{})]",
             if name == "check" { " = \"...\"" } else { "" }
         ),
-        _ => return,
+        _ => return check_foreign(attr, Place::TableField, errors),
     };
     errors.push(SyntaxError::new(pos, message));
 }

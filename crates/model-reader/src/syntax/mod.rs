@@ -3,6 +3,7 @@
 //! The dialect is chosen per item by its derives. Depends only on syn; positions are 1-based.
 
 mod attrs;
+mod namespace;
 mod seaorm;
 mod ty;
 
@@ -11,6 +12,7 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Fields, Item, ItemEnum, ItemStruct, Token};
 
 pub use attrs::ColumnAttrs;
+pub use namespace::did_you_mean;
 pub use seaorm::{
     literal_sql, SeaEnumDecl, SeaFieldDecl, SeaModelDecl, SeaRelationDecl, SeaRelationVariant,
 };
@@ -73,8 +75,12 @@ pub struct FileDecls {
     pub sea_enums: Vec<SeaEnumDecl>,
     pub sea_relations: Vec<SeaRelationDecl>,
     pub errors: Vec<SyntaxError>,
-    /// True when the file itself is not valid Rust (nothing else could be read from it).
+    /// True when the file does not even split into Rust tokens (nothing could be read from it).
     pub unparsable: bool,
+    /// Words (identifiers, string contents) of the items that could not be parsed, or of the whole
+    /// file when it is unparsable: a name among them may be declared there, so that "unknown"
+    /// references to it are not reported on top of the syntax error.
+    pub broken_words: Vec<String>,
 }
 
 /// One key of `columns(...)`: a column (field) name or an SQL expression written as a string.
@@ -162,16 +168,126 @@ pub struct VariantDecl {
 }
 
 /// Reads every table struct and enum of one file, including those in inline `mod` blocks.
+/// An item that is not valid Rust is reported and skipped: the file's other items are still read
+/// (see `recover`).
 pub fn parse_file(text: &str) -> FileDecls {
     let mut out = FileDecls::default();
     match syn::parse_file(text) {
         Ok(file) => walk(&file.items, &mut Vec::new(), &mut out),
-        Err(err) => {
-            out.errors = SyntaxError::from_syn(err);
-            out.unparsable = true;
-        }
+        Err(err) => match recover(text) {
+            Some((items, errors, words)) => {
+                out.errors
+                    .extend(errors.into_iter().flat_map(SyntaxError::from_syn));
+                out.broken_words = words;
+                walk(&items, &mut Vec::new(), &mut out);
+            }
+            None => {
+                out.errors = SyntaxError::from_syn(err);
+                for e in &mut out.errors {
+                    if e.message == "cannot parse string into token stream" {
+                        e.message = "the file is not valid Rust: a delimiter, string or comment \
+                                     is not closed (nothing in this file is read)"
+                            .into();
+                    }
+                }
+                out.unparsable = true;
+                out.broken_words = words_of_text(text);
+            }
+        },
     }
     out
+}
+
+/// Reads a file item by item once `syn::parse_file` failed: the items that parse, the errors of
+/// those that do not, and the identifiers and string contents of the skipped tokens (what the
+/// broken items may have declared). None when the text does not even split into tokens
+/// (an unclosed delimiter or string), so that no item boundary can be trusted.
+fn recover(text: &str) -> Option<(Vec<Item>, Vec<syn::Error>, Vec<String>)> {
+    use syn::parse::discouraged::Speculative as _;
+    use syn::parse::{ParseStream, Parser as _};
+
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // A shebang line is blanked out (not removed) so that positions stay those of the file.
+    let blanked;
+    let body = if body.starts_with("#!") && !body.starts_with("#![") {
+        let end = body.find('\n').unwrap_or(body.len());
+        blanked = format!("{}{}", " ".repeat(body[..end].len()), &body[end..]);
+        blanked.as_str()
+    } else {
+        body
+    };
+    let tokens: proc_macro2::TokenStream = body.parse().ok()?;
+    let parser = |input: ParseStream<'_>| {
+        let mut items = Vec::new();
+        let mut errors = Vec::new();
+        let mut words = Vec::new();
+        if input.call(Attribute::parse_inner).is_err() {
+            return Err(input.error("invalid inner attribute"));
+        }
+        while !input.is_empty() {
+            let fork = input.fork();
+            match fork.parse::<Item>() {
+                Ok(item) => {
+                    input.advance_to(&fork);
+                    items.push(item);
+                }
+                Err(err) => {
+                    errors.push(err);
+                    skip_item(input, &mut words)?;
+                }
+            }
+        }
+        Ok((items, errors, words))
+    };
+    parser.parse2(tokens).ok()
+}
+
+/// Skips the tokens of one broken item: up to and including the first top-level `;` or `{...}`
+/// (and a `;` right after it), collecting their words.
+fn skip_item(input: syn::parse::ParseStream<'_>, words: &mut Vec<String>) -> syn::Result<()> {
+    use proc_macro2::{Delimiter, TokenTree};
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            token_words(&tt, words);
+            rest = next;
+            match &tt {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                    if let Some((TokenTree::Punct(p), after)) = rest.token_tree() {
+                        if p.as_char() == ';' {
+                            rest = after;
+                        }
+                    }
+                    break;
+                }
+                TokenTree::Punct(p) if p.as_char() == ';' => break,
+                _ => {}
+            }
+        }
+        Ok(((), rest))
+    })
+}
+
+fn token_words(tt: &proc_macro2::TokenTree, words: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    match tt {
+        TokenTree::Group(g) => {
+            for inner in g.stream() {
+                token_words(&inner, words);
+            }
+        }
+        TokenTree::Ident(i) => words.push(ident_text(i).value),
+        TokenTree::Literal(l) => words.extend(words_of_text(&l.to_string())),
+        TokenTree::Punct(_) => {}
+    }
+}
+
+/// The identifier-like words of a text: runs of letters, digits and `_`.
+pub fn words_of_text(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// `module` is the path of inline modules around `items`, outermost first.
@@ -181,6 +297,10 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
             Item::Struct(s) => {
                 let derives = derives(&s.attrs);
                 let has = |name: &str| derives.iter().any(|d| d == name);
+                if has("Table") || has("DeriveEntityModel") {
+                    let fields = s.fields.iter().flat_map(|f| &f.attrs);
+                    check_nul(s.attrs.iter().chain(fields), &mut out.errors);
+                }
                 if has("Table") {
                     table(s, out);
                 } else if has("DeriveEntityModel") {
@@ -201,6 +321,10 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
             Item::Enum(e) => {
                 let derives = derives(&e.attrs);
                 let has = |name: &str| derives.iter().any(|d| d == name);
+                if has("DbEnum") || has("DeriveActiveEnum") || has("DeriveRelation") {
+                    let variants = e.variants.iter().flat_map(|v| &v.attrs);
+                    check_nul(e.attrs.iter().chain(variants), &mut out.errors);
+                }
                 if has("DbEnum") {
                     db_enum(e, out);
                 } else if has("DeriveActiveEnum") {
@@ -231,9 +355,42 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
     }
 }
 
+/// A string literal holding a NUL byte, anywhere in the attributes of a model item: PostgreSQL
+/// cannot store one in a name, a comment or an expression, and would cut the text there.
+fn check_nul<'a>(attrs: impl Iterator<Item = &'a Attribute>, errors: &mut Vec<SyntaxError>) {
+    fn walk(tokens: proc_macro2::TokenStream, errors: &mut Vec<SyntaxError>) {
+        for tt in tokens {
+            match tt {
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), errors),
+                proc_macro2::TokenTree::Literal(lit) => {
+                    let pos = Pos::of(lit.span());
+                    if let syn::Lit::Str(s) = syn::Lit::new(lit) {
+                        if s.value().contains('\0') {
+                            errors.push(SyntaxError::new(
+                                pos,
+                                "a NUL byte (\\0) cannot be part of SQL; remove it from this string",
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for attr in attrs {
+        walk(quote::ToTokens::to_token_stream(&attr.meta), errors);
+    }
+}
+
 /// The last path segment of every derive, e.g. `Table` for `#[derive(retort::Table)]`.
+/// Derives inside `#[cfg_attr(..., derive(...))]` count too.
 fn derives(attrs: &[Attribute]) -> Vec<String> {
     let mut out = Vec::new();
+    let attrs = if attrs.iter().any(|a| a.path().is_ident("cfg_attr")) {
+        namespace::expand_cfg_attr(attrs)
+    } else {
+        attrs.to_vec()
+    };
     for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
         if let Ok(paths) =
             attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
@@ -269,7 +426,7 @@ fn table(s: &ItemStruct, out: &mut FileDecls) {
         primary_keys: Vec::new(),
         fields: Vec::new(),
     };
-    for attr in &s.attrs {
+    for attr in &namespace::expand_cfg_attr(&s.attrs) {
         attrs::struct_attr(attr, &mut decl, &mut out.errors);
     }
     match &s.fields {
@@ -278,7 +435,7 @@ fn table(s: &ItemStruct, out: &mut FileDecls) {
             for field in &named.named {
                 let Some(ident) = &field.ident else { continue };
                 let mut column = ColumnAttrs::default();
-                for attr in &field.attrs {
+                for attr in &namespace::expand_cfg_attr(&field.attrs) {
                     attrs::field_attr(attr, &mut column, &mut out.errors);
                 }
                 decl.fields.push(FieldDecl {
@@ -307,8 +464,12 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
         rename_all: None,
         variants: Vec::new(),
     };
-    for attr in e.attrs.iter().filter(|a| a.path().is_ident("db_enum")) {
-        attrs::enum_attr(attr, &mut decl, &mut out.errors);
+    for attr in &namespace::expand_cfg_attr(&e.attrs) {
+        if attr.path().is_ident("db_enum") {
+            attrs::enum_attr(attr, &mut decl, &mut out.errors);
+        } else {
+            namespace::check_foreign(attr, namespace::Place::Enum, &mut out.errors);
+        }
     }
     for variant in &e.variants {
         if !matches!(variant.fields, Fields::Unit) {
@@ -322,12 +483,12 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
         }
         let mut rename = None;
         let mut renamed_from = None;
-        for attr in variant
-            .attrs
-            .iter()
-            .filter(|a| a.path().is_ident("db_enum"))
-        {
-            attrs::variant_attr(attr, &mut rename, &mut renamed_from, &mut out.errors);
+        for attr in &namespace::expand_cfg_attr(&variant.attrs) {
+            if attr.path().is_ident("db_enum") {
+                attrs::variant_attr(attr, &mut rename, &mut renamed_from, &mut out.errors);
+            } else {
+                namespace::check_foreign(attr, namespace::Place::Variant, &mut out.errors);
+            }
         }
         decl.variants.push(VariantDecl {
             ident: ident_text(&variant.ident),
