@@ -345,3 +345,27 @@ pub struct T {
     p.ok(&["upgrade", "head"]);
     p.ok(&["check", "--live"]);
 }
+
+#[test]
+fn a_model_outside_the_scope_or_with_an_unknown_attribute_is_an_error_not_a_drop() {
+    let p = Project::new("scope_typo");
+    p.models(POSTS_ONLY);
+    p.ok(&["revision", "--autogenerate", "-m", "posts"]);
+    p.ok(&["upgrade", "head"]);
+    // A misspelt schema would make the table vanish from the models and be proposed for DROP.
+    p.models(&POSTS_ONLY.replace(
+        "#[table(name = \"posts\")]",
+        "#[table(name = \"posts\", schema = \"pubilc\")]",
+    ));
+    let o = p.fails(2, &["diff"]);
+    assert!(o.stderr.contains("src/models.rs:3:"), "{o}");
+    assert!(o.stderr.contains("did you mean `public`"), "{o}");
+    assert!(!o.stdout.contains("DROP TABLE"), "{o}");
+    p.models(&POSTS_ONLY.replace(
+        "#[table(name = \"posts\")]",
+        "#[table(name = \"posts\")]\n#[foreign_key(columns(title))]",
+    ));
+    let o = p.fails(2, &["check", "--live"]);
+    assert!(o.stderr.contains("src/models.rs:4:"), "{o}");
+    assert!(o.stderr.contains("foreign_key"), "{o}");
+}
