@@ -61,6 +61,16 @@ pub struct RenameHint {
     pub from: String,
 }
 
+/// The model dialect a table was declared in: it decides which properties the models can state
+/// (what a dialect cannot express is left to the database, see the adoption policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dialect {
+    /// `#[derive(Table)]` / `#[derive(DbEnum)]`: Retort's own attributes, which can say everything.
+    Native,
+    /// SeaORM entities (`DeriveEntityModel`, `DeriveActiveEnum`).
+    SeaOrm,
+}
+
 /// What the model files declare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Models {
@@ -72,6 +82,8 @@ pub struct Models {
     pub renames: Vec<RenameHint>,
     /// `#[db_enum(renamed_from = "...")]` hints on enum variants.
     pub enum_value_renames: Vec<EnumValueRename>,
+    /// The dialect of each table, keyed `schema.table`.
+    pub dialects: BTreeMap<String, Dialect>,
 }
 
 /// An enum label that used to be spelled `from` and is now `to`.

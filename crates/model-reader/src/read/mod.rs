@@ -117,6 +117,7 @@ struct Builder<'o> {
     opts: &'o ReadOptions,
     catalog: Catalog,
     origins: BTreeMap<String, Span>,
+    dialects: BTreeMap<String, crate::Dialect>,
     renames: Vec<RenameHint>,
     enum_value_renames: Vec<crate::EnumValueRename>,
     errors: Vec<ModelError>,
@@ -176,6 +177,7 @@ impl<'o> Builder<'o> {
             opts,
             catalog: Catalog::default(),
             origins: BTreeMap::new(),
+            dialects: BTreeMap::new(),
             renames: Vec::new(),
             enum_value_renames: Vec::new(),
             errors: Vec::new(),
@@ -362,6 +364,7 @@ impl<'o> Builder<'o> {
             origins: self.origins.into_iter().collect(),
             renames: self.renames,
             enum_value_renames: self.enum_value_renames,
+            dialects: self.dialects,
         })
     }
 }

@@ -239,6 +239,7 @@ impl Builder<'_> {
             self.error(file, table_name.pos, message);
             return;
         }
+        self.dialects.insert(key.clone(), crate::Dialect::SeaOrm);
         self.origins.insert(key, span);
         self.record_name(file, m.ident.pos, &qn, qn.name.clone(), true, false);
         let rule = self.sea_rename_rule(file, m.rename_all.as_ref());

@@ -769,3 +769,40 @@ pub enum Mood {
     ];
     assert_eq!(errors(text), expected.join("\n"));
 }
+
+#[test]
+fn each_table_records_its_dialect() {
+    let m = read_files(&[
+        (
+            "entities.rs",
+            r#"
+            #[derive(DeriveEntityModel)]
+            #[sea_orm(table_name = "cake")]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+            }
+            "#,
+        ),
+        (
+            "models.rs",
+            r#"
+            #[derive(Table)]
+            #[table(name = "pie")]
+            pub struct Pie {
+                #[column(primary_key)]
+                pub id: i32,
+            }
+            "#,
+        ),
+    ]);
+    let dialects: Vec<(&str, crate::Dialect)> =
+        m.dialects.iter().map(|(k, d)| (k.as_str(), *d)).collect();
+    assert_eq!(
+        dialects,
+        vec![
+            ("public.cake", crate::Dialect::SeaOrm),
+            ("public.pie", crate::Dialect::Native)
+        ]
+    );
+}

@@ -87,6 +87,7 @@ impl Builder<'_> {
             self.error(file, t.ident.pos, message);
             return;
         }
+        self.dialects.insert(key.clone(), crate::Dialect::Native);
         self.origins.insert(key, span);
         self.record_name(file, t.ident.pos, &qn, qn.name.clone(), true, false);
         if let Some(from) = &t.renamed_from {
