@@ -127,6 +127,35 @@ pub fn redact(url: &str) -> String {
     redact::redact(url)
 }
 
+/// The text of an error and its causes, each said once: `context: cause: cause`. A PostgreSQL
+/// error is written as the server's message, SQLSTATE, detail and hint (its own text and its
+/// cause's would otherwise repeat it: "db error: ERROR: x: ERROR: x").
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut skip_db_cause = false;
+    for cause in error.chain() {
+        if skip_db_cause && cause.downcast_ref::<postgres::error::DbError>().is_some() {
+            continue;
+        }
+        skip_db_cause = false;
+        let text = match cause.downcast_ref::<postgres::Error>() {
+            Some(pg) => {
+                skip_db_cause = true;
+                retort_migrate::db_error_text(pg)
+            }
+            None => cause.to_string(),
+        };
+        if out.ends_with(&text) || out.contains(&format!(": {text}")) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 /// Runs one statement with the extended protocol (an unnamed prepared statement): the server
 /// refuses a text holding more than one command, so a statement can never smuggle in another.
 pub fn execute_one<C: postgres::GenericClient>(client: &mut C, sql: &str) -> Result<()> {
@@ -209,6 +238,16 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn error_text_says_each_cause_once() {
+        let inner = anyhow::anyhow!("disk full");
+        let e = inner.context("writing x").context("saving");
+        assert_eq!(error_text(&e), "saving: writing x: disk full");
+        // A context that already quotes its cause does not repeat it.
+        let e = anyhow::Error::msg("boom").context("step failed: boom");
+        assert_eq!(error_text(&e), "step failed: boom");
     }
 
     #[test]

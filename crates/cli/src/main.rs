@@ -207,7 +207,7 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(f) => {
             // The one place errors are printed: credentials are hidden here, whatever the path.
-            eprintln!("error: {}", retort::redact(&format!("{:#}", f.error)));
+            eprintln!("error: {}", retort::redact(&retort::error_text(&f.error)));
             std::process::exit(f.code);
         }
     }
@@ -743,31 +743,89 @@ fn migrate_cmd(
         migrate::Direction::Up => runner.plan_upgrade(&graph, target)?,
         migrate::Direction::Down => runner.plan_downgrade(&graph, target)?,
     };
-    if !allow_edited {
-        // Applied migrations must not change, even when there is nothing to run.
-        runner.refuse_edited_applied(&graph)?;
-    }
+    // Applied migrations must not change, even when there is nothing to run. Files that differ
+    // from retort.sum but match what the version table recorded when they were applied (a run
+    // that stopped before retort.sum was rewritten) are accepted, and recorded below.
+    let accepted = if allow_edited {
+        Vec::new()
+    } else {
+        runner.refuse_edited_applied(&graph)?
+    };
     let edited = migrate::edited_files(&cfg.migrations_dir, &graph)?;
+    let record_sum = || -> Result<(), Failure> {
+        migrate::rehash(&cfg.migrations_dir)?;
+        Ok(())
+    };
     if steps.is_empty() {
+        if !accepted.is_empty() {
+            record_sum()?;
+            println!(
+                "recorded {} file(s) in retort.sum that an earlier, interrupted run applied: {}",
+                accepted.len(),
+                accepted.join(", ")
+            );
+        }
         println!("nothing to do: the database is already at {target}");
         return Ok(0);
     }
     let started = Instant::now();
-    let total = steps.len();
-    let mut observer = |ev: &migrate::StepEvent| eprintln!("{ev}");
-    runner.run(&graph, &steps, allow_edited, &mut observer)?;
-    println!(
-        "{} {total} migration(s) in {:.2?}",
-        match direction {
-            migrate::Direction::Up => "applied",
-            migrate::Direction::Down => "reverted",
-        },
-        started.elapsed()
-    );
-    if !edited.is_empty() && direction == migrate::Direction::Up {
+    let (mut done, mut skipped) = (0usize, 0usize);
+    let mut sum_error: Option<migrate::Error> = None;
+    let up = direction == migrate::Direction::Up;
+    let mut observer = |ev: &migrate::StepEvent| {
+        eprintln!("{ev}");
+        match ev {
+            migrate::StepEvent::Finished { .. } => {
+                done += 1;
+                // Record edited files in retort.sum right after each migration is applied, so that
+                // a later failure or interruption does not make them look edited on the rerun.
+                if up && (!edited.is_empty() || !accepted.is_empty()) && sum_error.is_none() {
+                    if let Err(e) = migrate::rehash(&cfg.migrations_dir) {
+                        sum_error = Some(e);
+                    }
+                }
+            }
+            migrate::StepEvent::Skipped { .. } => skipped += 1,
+            _ => {}
+        }
+    };
+    let result = runner.run(&graph, &steps, allow_edited, &mut observer);
+    if let Err(e) = result {
+        if done > 0 {
+            eprintln!(
+                "{} {done} migration(s) before the failure; they stay {}",
+                if up { "applied" } else { "reverted" },
+                if up { "applied" } else { "reverted" }
+            );
+        }
+        return Err(e.into());
+    }
+    if let Some(e) = sum_error {
+        return Err(anyhow!(
+            "the migrations were applied, but retort.sum could not be rewritten: {e}"
+        )
+        .into());
+    }
+    let verb = if up { "applied" } else { "reverted" };
+    if done == 0 {
+        println!(
+            "nothing to {}: another process {verb} the planned migration(s) meanwhile; the database is already at {target}",
+            if up { "apply" } else { "revert" }
+        );
+    } else if skipped > 0 {
+        println!(
+            "{verb} {done} migration(s) in {:.2?} ({skipped} more were {verb} by another process meanwhile)",
+            started.elapsed()
+        );
+    } else {
+        println!("{verb} {done} migration(s) in {:.2?}", started.elapsed());
+    }
+    if !accepted.is_empty() && !up {
+        record_sum()?;
+    }
+    if up && (!edited.is_empty() || !accepted.is_empty()) {
         // Pending migrations edited after `revision` wrote them (reviewed by hand) are now applied:
-        // record their content so that later edits of them are caught.
-        migrate::rehash(&cfg.migrations_dir)?;
+        // their content is recorded so that later edits of them are caught.
         println!(
             "recorded {} edited file(s) in retort.sum now that they are applied: {}",
             edited.len(),

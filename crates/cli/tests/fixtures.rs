@@ -115,7 +115,7 @@ fn exec(db: &TestDb, sql: &str, what: &str, case: &str) {
     let mut client = db.connect().unwrap();
     if sql.contains("CONCURRENTLY") {
         // Cannot run in a transaction block: one statement at a time, as the runner does.
-        for st in retort_migrate::split_statements(sql) {
+        for st in retort_migrate::split_statements(sql).unwrap() {
             if let Err(e) = client.batch_execute(&st.sql) {
                 panic!(
                     "{case}: {what} failed: {e:?}\n--- statement ---\n{}",

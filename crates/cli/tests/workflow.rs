@@ -394,7 +394,7 @@ fn offline_sql() {
     assert!(out.contains("BEGIN;") && out.contains("COMMIT;"), "{out}");
     assert!(
         out.contains(&format!(
-            "INSERT INTO \"public\".\"retort_version\" (revision) VALUES ('{REV1}');"
+            "INSERT INTO \"public\".\"retort_version\" (revision, checksum) VALUES ('{REV1}', 'h1:"
         )),
         "{out}"
     );
@@ -437,8 +437,8 @@ fn offline_sql() {
     assert!(!step.contains("CREATE TABLE public.users"), "{step}");
     assert!(
         step.contains(&format!(
-            "UPDATE \"public\".\"retort_version\" SET revision = '{REV2}', applied_at = now() \
-             WHERE revision = '{REV1}';"
+            "UPDATE \"public\".\"retort_version\" SET revision = '{REV2}', applied_at = now(), \
+             checksum = 'h1:"
         )),
         "{step}"
     );

@@ -134,11 +134,14 @@ pub enum Error {
     },
     /// A statement of a migration failed; the migration was rolled back (unless it ran outside a transaction).
     #[error(
-        "migration {id} ({}:{line}): statement {number} failed: {message}\n  {statement}{}",
+        "migration {id} ({}:{line}): statement {number} failed: {message}\n  {statement}{}{}",
         file.display(),
-        if *in_transaction { "" } else {
+        if *in_transaction {
+            "\n  the migration's transaction was rolled back: none of its statements are applied"
+        } else {
             "\n  (this migration runs outside a transaction: its earlier statements stay applied)"
-        }
+        },
+        invalid_index_note(statement).map(|n| format!("\n  {n}")).unwrap_or_default()
     )]
     Statement {
         id: String,
@@ -151,12 +154,118 @@ pub enum Error {
         message: String,
         in_transaction: bool,
     },
+    /// The connection to the server was lost (server crash, restart, terminated backend, network)
+    /// while a migration ran.
+    #[error("{0}")]
+    ConnectionLost(Box<LostConnection>),
     /// A database call outside of migration statements failed (version table, lock, connection).
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", db_error_text(error))]
     Db {
         context: String,
-        source: postgres::Error,
+        /// Not a `source`: its text is in the message once (printing the chain would repeat it).
+        error: postgres::Error,
     },
+}
+
+/// Where and how a migration lost its connection, and what state it is left in.
+#[derive(Debug)]
+pub struct LostConnection {
+    pub id: String,
+    pub file: PathBuf,
+    pub line: usize,
+    /// What was running: `statement 2 (CREATE TABLE ...)`, `COMMIT`, ...
+    pub during: String,
+    /// What the server or the client library said.
+    pub message: String,
+    /// What state the migration is left in and what to do.
+    pub consequence: String,
+    /// The first line of the statement that was running, if one was.
+    pub statement: Option<String>,
+}
+
+impl fmt::Display for LostConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "lost the connection to the server while running migration {} ({}:{}), during {}: \
+             {}\n  {}",
+            self.id,
+            self.file.display(),
+            self.line,
+            self.during,
+            self.message,
+            self.consequence
+        )?;
+        if let Some(note) = self.statement.as_deref().and_then(invalid_index_note) {
+            write!(f, "\n  {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// For a failed `CREATE INDEX CONCURRENTLY` (given its first line): what to do about the INVALID
+/// index it may leave behind.
+pub(crate) fn invalid_index_note(first_line: &str) -> Option<String> {
+    let stmt = crate::split::split_statements(first_line)
+        .ok()?
+        .into_iter()
+        .next()?;
+    let name = stmt
+        .concurrent_index_name()?
+        .unwrap_or_else(|| "<name>".into());
+    Some(format!(
+        "CREATE INDEX CONCURRENTLY may leave an INVALID index behind when it fails: drop it with \
+         `DROP INDEX CONCURRENTLY {name}` (or let `retort diff` rebuild it), then run `retort \
+         upgrade` again"
+    ))
+}
+
+/// One line for a PostgreSQL error: the server's message, SQLSTATE, detail and hint (each once);
+/// `the connection to the server was lost (...)` when it is gone; else the client's message.
+pub fn db_error_text(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut m = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+        if let Some(detail) = db.detail() {
+            m.push_str(&format!("; detail: {detail}"));
+        }
+        if let Some(hint) = db.hint() {
+            m.push_str(&format!("; hint: {hint}"));
+        }
+        if is_connection_lost(e) {
+            m = format!("the connection to the server was lost: {m}");
+        }
+        return m;
+    }
+    // postgres::Error's own text already includes its cause ("error communicating with the
+    // server: broken pipe"); do not add the source again.
+    let text = e.to_string();
+    if is_connection_lost(e) {
+        format!("the connection to the server was lost ({text})")
+    } else {
+        text
+    }
+}
+
+/// True when `e` means the session is gone: the connection closed or broke, or the server ended
+/// the backend (FATAL/PANIC, SQLSTATE class 57P "operator intervention" or 08 "connection").
+pub fn is_connection_lost(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        return matches!(db.severity(), "FATAL" | "PANIC")
+            || code.starts_with("57P")
+            || code.starts_with("08");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// True when `e` happened while changing the database (CLI exit code 1); false for usage and
@@ -179,7 +288,10 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         !matches!(
             self,
-            Error::Statement { .. } | Error::Db { .. } | Error::PlanOutdated { .. }
+            Error::Statement { .. }
+                | Error::ConnectionLost { .. }
+                | Error::Db { .. }
+                | Error::PlanOutdated { .. }
         )
     }
 
@@ -190,10 +302,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn db(context: impl Into<String>, source: postgres::Error) -> Error {
+    pub(crate) fn db(context: impl Into<String>, error: postgres::Error) -> Error {
         Error::Db {
             context: context.into(),
-            source,
+            error,
         }
     }
 }

@@ -40,6 +40,9 @@ pub struct Migration {
     pub up_no_transaction: bool,
     /// down.sql carries `-- retort:no-transaction`.
     pub down_no_transaction: bool,
+    /// `h1:<base64 sha256>` of up.sql and down.sql as read: what the version table records when
+    /// the migration is applied (see [`migration_checksum`]).
+    pub checksum: String,
 }
 
 impl Migration {
@@ -221,8 +224,12 @@ fn missing_file(path: &Path) -> Error {
 fn read_migration(dir: &Path) -> Result<Migration, Error> {
     let up_path = dir.join(UP_FILE);
     let down_path = dir.join(DOWN_FILE);
-    let up = parse_file(&up_path, &read_text(&up_path)?, Kind::Up)?;
-    let down = parse_file(&down_path, &read_text(&down_path)?, Kind::Down)?;
+    let up_text = read_text(&up_path)?;
+    let down_text = read_text(&down_path)?;
+    let up = parse_file(&up_path, &up_text, Kind::Up)?;
+    let down = parse_file(&down_path, &down_text, Kind::Down)?;
+    check_complete(&up_path, &up)?;
+    check_complete(&down_path, &down)?;
     let id = up.revision.clone();
     if down.revision != id {
         return Err(Error::Header {
@@ -243,7 +250,36 @@ fn read_migration(dir: &Path) -> Result<Migration, Error> {
         down_line: down.body_line,
         up_no_transaction: up.no_transaction,
         down_no_transaction: down.no_transaction,
+        checksum: migration_checksum(up_text.as_bytes(), down_text.as_bytes()),
     })
+}
+
+/// The checksum of one migration: `h1:` and the base64 sha256 of up.sql's bytes, a zero byte and
+/// down.sql's bytes. The runner stores it in the version table with the migration, so that a run
+/// interrupted before retort.sum was rewritten can be continued (see `Runner::run`).
+pub fn migration_checksum(up: &[u8], down: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(up);
+    h.update([0u8]);
+    h.update(down);
+    format!(
+        "h1:{}",
+        base64::engine::general_purpose::STANDARD.encode(h.finalize())
+    )
+}
+
+/// A file is read completely or not at all: an unclosed comment, string, quoted identifier or
+/// dollar quote would swallow the rest of the file, so it is an error naming its opening line.
+fn check_complete(path: &Path, parsed: &Parsed) -> Result<(), Error> {
+    crate::split::split_statements(&parsed.body)
+        .map(|_| ())
+        .map_err(|e| Error::Header {
+            file: path.to_path_buf(),
+            line: parsed.body_line + e.line - 1,
+            message: e.to_string(),
+        })
 }
 
 pub(crate) fn read_text(path: &Path) -> Result<String, Error> {
@@ -479,5 +515,28 @@ mod tests {
             "-- retort:revision r1\n-- retort:down\n\nDROP TABLE t;\n-- retort:no-transaction\n";
         let e = parse_file(Path::new("x/down.sql"), text, Kind::Down).unwrap_err();
         assert!(e.to_string().starts_with("x/down.sql:5: "), "{e}");
+    }
+
+    #[test]
+    fn unclosed_tokens_name_the_file_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("r1");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(
+            dir.join(UP_FILE),
+            "-- retort:revision r1\n-- retort:revises base\n\nCREATE TABLE t ();\n/* oops\nDROP TABLE t;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(DOWN_FILE),
+            "-- retort:revision r1\n-- retort:down\n",
+        )
+        .unwrap();
+        let e = load(tmp.path()).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("r1/up.sql:5: unterminated /* comment"),
+            "{text}"
+        );
     }
 }

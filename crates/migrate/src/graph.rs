@@ -275,6 +275,7 @@ mod tests {
             down_line: 1,
             up_no_transaction: false,
             down_no_transaction: false,
+            checksum: String::new(),
         }
     }
 

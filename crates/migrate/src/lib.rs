@@ -9,9 +9,12 @@ mod runner;
 mod split;
 mod sum;
 
-pub use error::{is_execution_failure, ChecksumProblem, Error};
+pub use error::{
+    db_error_text, is_connection_lost, is_execution_failure, ChecksumProblem, Error, LostConnection,
+};
 pub use file::{
-    load, rehash, revision_id, slug, write_revision, Migration, NewRevision, DOWN_FILE, UP_FILE,
+    load, migration_checksum, rehash, revision_id, slug, write_revision, Migration, NewRevision,
+    DOWN_FILE, UP_FILE,
 };
 pub use graph::Graph;
 pub use plan::{
@@ -19,5 +22,5 @@ pub use plan::{
     transaction_blocker, Direction, Step,
 };
 pub use runner::{Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
-pub use split::{split_statements, SqlStatement, MAX_WORDS};
+pub use split::{split_statements, SqlStatement, Unterminated, MAX_WORDS};
 pub use sum::{edited_files, sum_text, verify_sum, write_sum, SUM_FILE};

@@ -30,6 +30,8 @@ pub struct Step {
     pub no_transaction: bool,
     /// Parents of the migration.
     pub parents: Vec<String>,
+    /// The migration's checksum (both files, see [`crate::migration_checksum`]).
+    pub checksum: String,
     /// Version-table rows before this step, as planned.
     pub version_before: Vec<String>,
     /// Version-table rows after this step, as planned.
@@ -37,6 +39,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// For an upgrade, the migration and checksum its version-table row records.
+    pub(crate) fn recorded(&self) -> Option<(&str, &str)> {
+        (self.direction == Direction::Up).then_some((self.id.as_str(), self.checksum.as_str()))
+    }
+
     /// Alembic-style description: `upgrade a, b -> m`, `downgrade m -> a, b`, `upgrade  -> a`.
     pub fn describe(&self) -> String {
         let parents = self.parents.join(", ");
@@ -279,6 +286,7 @@ fn build_steps(
             first_line,
             no_transaction,
             parents: m.parents.clone(),
+            checksum: m.checksum.clone(),
             version_before: std::mem::replace(&mut rows, after.clone()),
             version_after: after,
         });
@@ -342,16 +350,34 @@ pub(crate) fn quote_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// `CREATE TABLE IF NOT EXISTS` for the version table (`table` already quoted).
+/// `CREATE TABLE IF NOT EXISTS` for the version table (`table` already quoted). `checksum` is
+/// the [`crate::migration_checksum`] of the row's migration when it was applied (NULL when the
+/// row was stamped or restored by a downgrade).
 pub(crate) fn create_version_table_sql(table: &str) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {table} (\n    revision text PRIMARY KEY,\n    \
-         applied_at timestamptz NOT NULL DEFAULT now()\n);"
+         applied_at timestamptz NOT NULL DEFAULT now(),\n    checksum text\n);"
     )
 }
 
+/// Adds the `checksum` column to a version table written by an older retort (idempotent).
+pub(crate) fn upgrade_version_table_sql(table: &str) -> String {
+    format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS checksum text;")
+}
+
 /// Statements that turn the version-table rows `before` into `after` (`table` already quoted).
-pub(crate) fn version_sql(table: &str, before: &[String], after: &[String]) -> String {
+/// `recorded` is the migration just applied and its checksum, stored on its row; other rows that
+/// appear (parents restored by a downgrade) get no checksum.
+pub(crate) fn version_sql(
+    table: &str,
+    before: &[String],
+    after: &[String],
+    recorded: Option<(&str, &str)>,
+) -> String {
+    let checksum = |id: &str| match recorded {
+        Some((r, sum)) if r == id => quote_literal(sum),
+        _ => "NULL".to_string(),
+    };
     let removed: Vec<&String> = before.iter().filter(|r| !after.contains(r)).collect();
     let added: Vec<&String> = after.iter().filter(|r| !before.contains(r)).collect();
     let list = |ids: &[&String]| {
@@ -363,8 +389,9 @@ pub(crate) fn version_sql(table: &str, before: &[String], after: &[String]) -> S
     let mut out = Vec::new();
     if let ([old], [new]) = (removed.as_slice(), added.as_slice()) {
         out.push(format!(
-            "UPDATE {table} SET revision = {}, applied_at = now() WHERE revision = {};",
+            "UPDATE {table} SET revision = {}, applied_at = now(), checksum = {} WHERE revision = {};",
             quote_literal(new),
+            checksum(new),
             quote_literal(old)
         ));
     } else {
@@ -377,10 +404,10 @@ pub(crate) fn version_sql(table: &str, before: &[String], after: &[String]) -> S
         if !added.is_empty() {
             let values: Vec<String> = added
                 .iter()
-                .map(|id| format!("({})", quote_literal(id)))
+                .map(|id| format!("({}, {})", quote_literal(id), checksum(id)))
                 .collect();
             out.push(format!(
-                "INSERT INTO {table} (revision) VALUES {};",
+                "INSERT INTO {table} (revision, checksum) VALUES {};",
                 values.join(", ")
             ));
         }
@@ -441,7 +468,12 @@ pub(crate) fn is_transaction_control(stmt: &SqlStatement) -> bool {
 pub fn offline_sql(graph: &Graph, steps: &[Step], version_table: &str) -> String {
     let table = quote_table(version_table);
     let mut out = String::new();
-    let _ = writeln!(out, "{}\n", create_version_table_sql(&table));
+    let _ = writeln!(
+        out,
+        "{}\n{}\n",
+        create_version_table_sql(&table),
+        upgrade_version_table_sql(&table)
+    );
     for step in steps {
         let _ = writeln!(out, "-- Running {}", step.describe());
         if let Some(m) = graph.get(&step.id) {
@@ -449,7 +481,8 @@ pub fn offline_sql(graph: &Graph, steps: &[Step], version_table: &str) -> String
                 let _ = writeln!(out, "-- {}", m.message);
             }
         }
-        let stmts = split_statements(&step.sql);
+        // Bodies were checked when the files were read; an unclosed token cannot be left here.
+        let stmts = split_statements(&step.sql).unwrap_or_default();
         let blocker = if step.no_transaction {
             Some("marked `-- retort:no-transaction`")
         } else {
@@ -459,7 +492,12 @@ pub fn offline_sql(graph: &Graph, steps: &[Step], version_table: &str) -> String
         if stmts.last().is_some_and(|s| !s.terminated) {
             body.push_str("\n;");
         }
-        let version = version_sql(&table, &step.version_before, &step.version_after);
+        let version = version_sql(
+            &table,
+            &step.version_before,
+            &step.version_after,
+            step.recorded(),
+        );
         match blocker {
             None => {
                 out.push_str("BEGIN;\n\n");
@@ -485,7 +523,7 @@ mod tests {
     use super::*;
 
     fn stmt(sql: &str) -> SqlStatement {
-        split_statements(sql).remove(0)
+        split_statements(sql).unwrap().remove(0)
     }
 
     #[test]
@@ -527,17 +565,21 @@ mod tests {
         let t = quote_table("retort_version");
         assert_eq!(t, "\"public\".\"retort_version\"");
         assert_eq!(
-            version_sql(&t, &[], &s(&["a"])),
-            "INSERT INTO \"public\".\"retort_version\" (revision) VALUES ('a');"
+            version_sql(&t, &[], &s(&["a"]), Some(("a", "h1:x"))),
+            "INSERT INTO \"public\".\"retort_version\" (revision, checksum) VALUES ('a', 'h1:x');"
         );
         assert_eq!(
-            version_sql(&t, &s(&["a"]), &s(&["b"])),
-            "UPDATE \"public\".\"retort_version\" SET revision = 'b', applied_at = now() WHERE revision = 'a';"
+            version_sql(&t, &s(&["a"]), &s(&["b"]), Some(("b", "h1:y"))),
+            "UPDATE \"public\".\"retort_version\" SET revision = 'b', applied_at = now(), checksum = 'h1:y' WHERE revision = 'a';"
         );
         assert_eq!(
-            version_sql(&t, &s(&["a", "b"]), &s(&["m"])),
+            version_sql(&t, &s(&["b"]), &s(&["a"]), None),
+            "UPDATE \"public\".\"retort_version\" SET revision = 'a', applied_at = now(), checksum = NULL WHERE revision = 'b';"
+        );
+        assert_eq!(
+            version_sql(&t, &s(&["a", "b"]), &s(&["m"]), Some(("m", "h1:z"))),
             "DELETE FROM \"public\".\"retort_version\" WHERE revision IN ('a', 'b');\n\
-             INSERT INTO \"public\".\"retort_version\" (revision) VALUES ('m');"
+             INSERT INTO \"public\".\"retort_version\" (revision, checksum) VALUES ('m', 'h1:z');"
         );
         assert_eq!(quote_table("ops.versions"), "\"ops\".\"versions\"");
     }

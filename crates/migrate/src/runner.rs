@@ -2,14 +2,16 @@
 //! migration together with its version update, and errors that name the failing statement.
 
 use crate::error::Error;
+use crate::error::{db_error_text, is_connection_lost, LostConnection};
 use crate::graph::Graph;
 use crate::plan::{
     applied_set, create_version_table_sql, is_transaction_control, plan_downgrade_from,
-    plan_upgrade_from, quote_table, stamp_rows, transaction_blocker, version_sql, Direction, Step,
+    plan_upgrade_from, quote_table, stamp_rows, transaction_blocker, upgrade_version_table_sql,
+    version_sql, Direction, Step,
 };
 use crate::split::{split_statements, SqlStatement};
 use postgres::error::ErrorPosition;
-use postgres::Client;
+use postgres::{Client, GenericClient};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -111,24 +113,67 @@ impl<'c> Runner<'c> {
 
     /// Refuses when a migration that is already applied changed since retort.sum recorded it.
     /// Pending migrations may be edited (that is what reviewing them is for); retort.sum is
-    /// rewritten once they are applied, by `record_applied_edits`.
-    pub fn refuse_edited_applied(&mut self, graph: &Graph) -> Result<(), Error> {
+    /// rewritten once they are applied (by the CLI, after each applied migration).
+    ///
+    /// An applied migration whose files differ from retort.sum but match the checksum its
+    /// version-table row recorded when it was applied is accepted: it is the content that ran, and
+    /// only the rewrite of retort.sum was missed (the run was killed, or retort.sum could not be
+    /// written). Returns those files (`<id>/up.sql`, `<id>/down.sql`) so that retort.sum can be
+    /// brought up to date.
+    pub fn refuse_edited_applied(&mut self, graph: &Graph) -> Result<Vec<String>, Error> {
         let edited = crate::sum::edited_files(graph.dir(), graph)?;
         if edited.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let current = self.current_readonly()?;
         let applied = crate::plan::applied_set(graph, &current)?;
+        let recorded = self.recorded_checksums()?;
+        let mut accepted = Vec::new();
         for file in edited {
             let id = file.split('/').next().unwrap_or("");
-            if applied.contains(id) {
+            if !applied.contains(id) {
+                continue;
+            }
+            let matches = graph.get(id).is_some_and(|m| {
+                recorded
+                    .iter()
+                    .any(|(r, sum)| r == id && sum.as_deref() == Some(m.checksum.as_str()))
+            });
+            if !matches {
                 return Err(Error::Checksum {
                     file,
                     problem: crate::error::ChecksumProblem::Edited,
                 });
             }
+            accepted.push(file);
         }
-        Ok(())
+        Ok(accepted)
+    }
+
+    /// `(revision, checksum)` of every version-table row; works on tables of older versions
+    /// without the column (and without the table).
+    fn recorded_checksums(&mut self) -> Result<Vec<(String, Option<String>)>, Error> {
+        let context = "reading the checksums in the version table";
+        let exists: bool = self
+            .client
+            .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&self.table])
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| Error::db(context, e))?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT revision, to_jsonb(v) ->> 'checksum' FROM {} AS v",
+            self.table
+        );
+        let rows = self
+            .client
+            .query(&sql, &[])
+            .map_err(|e| Error::db(context, e))?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(|e| Error::db(context, e))
     }
 
     /// Steps from the database's current revision(s) up to `target` (`head`, `heads`, an id or
@@ -180,17 +225,24 @@ impl<'c> Runner<'c> {
                 rows.clone()
             };
             let after = stamp_rows(graph, &current, target)?;
-            let mut sql = String::new();
+            let mut sql = Vec::new();
             if purge {
-                sql = format!("DELETE FROM {};\n", runner.table);
+                sql.push(format!("DELETE FROM {}", runner.table));
             }
-            sql.push_str(&version_sql(&runner.table, &current, &after));
+            sql.extend(statements(&version_sql(
+                &runner.table,
+                &current,
+                &after,
+                None,
+            )));
             let mut tx = runner
                 .client
                 .transaction()
                 .map_err(|e| Error::db("starting a transaction", e))?;
-            tx.batch_execute(&sql)
-                .map_err(|e| Error::db("updating the version table", e))?;
+            for s in &sql {
+                tx.query_typed(s, &[])
+                    .map_err(|e| Error::db("updating the version table", e))?;
+            }
             tx.commit()
                 .map_err(|e| Error::db("updating the version table", e))
         })
@@ -221,31 +273,44 @@ impl<'c> Runner<'c> {
         result.and(unlocked.map(|_| ()))
     }
 
-    fn exec(&mut self, sql: &str, context: &str) -> Result<(), Error> {
-        self.client
-            .batch_execute(sql)
-            .map_err(|e| Error::db(context, e))
+    /// Runs each statement of `sql` (text retort generated) on its own.
+    fn exec(&mut self, sql: &[String], context: &str) -> Result<(), Error> {
+        for s in sql {
+            self.client
+                .query_typed(s, &[])
+                .map_err(|e| Error::db(context, e))?;
+        }
+        Ok(())
     }
 
-    /// Creates the version table unless it exists (under the lock, so that two processes do not
-    /// race on `CREATE TABLE`).
+    /// Creates the version table unless it exists, or adds the `checksum` column to one written
+    /// by an older retort (under the lock, so that two processes do not race on the DDL).
     fn ensure_table(&mut self) -> Result<(), Error> {
-        let exists: bool = self
+        let row = self
             .client
-            .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&self.table])
-            .and_then(|row| row.try_get(0))
+            .query_one(
+                "SELECT to_regclass($1::text) IS NOT NULL, EXISTS (SELECT FROM pg_attribute \
+                 WHERE attrelid = to_regclass($1::text) AND attname = 'checksum' AND NOT attisdropped)",
+                &[&self.table],
+            )
             .map_err(|e| Error::db("looking for the version table", e))?;
-        if exists {
+        let (exists, has_checksum): (bool, bool) = (row.get(0), row.get(1));
+        if exists && has_checksum {
             return Ok(());
         }
-        let mut sql = String::new();
-        if let Some((schema, _)) = self.version_table.split_once('.') {
-            sql.push_str(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {};\n",
-                crate::plan::quote_ident(schema)
-            ));
+        let mut sql = Vec::new();
+        if exists {
+            sql.push(upgrade_version_table_sql(&self.table));
+        } else {
+            if let Some((schema, _)) = self.version_table.split_once('.') {
+                sql.push(format!(
+                    "CREATE SCHEMA IF NOT EXISTS {}",
+                    crate::plan::quote_ident(schema)
+                ));
+            }
+            sql.push(create_version_table_sql(&self.table));
+            sql.push(upgrade_version_table_sql(&self.table));
         }
-        sql.push_str(&create_version_table_sql(&self.table));
         self.locked(&mut |_: &StepEvent| {}, |runner, _| {
             runner.exec(&sql, "creating the version table")
         })
@@ -334,7 +399,11 @@ impl<'c> Runner<'c> {
         server: i32,
         observer: &mut dyn FnMut(&StepEvent),
     ) -> Result<(), Error> {
-        let stmts = split_statements(&step.sql);
+        let stmts = split_statements(&step.sql).map_err(|e| Error::Header {
+            file: step.file.clone(),
+            line: step.first_line + e.line - 1,
+            message: e.to_string(),
+        })?;
         if let Some(s) = stmts.iter().find(|s| is_transaction_control(s)) {
             return Err(Error::TransactionControl {
                 id: step.id.clone(),
@@ -356,40 +425,161 @@ impl<'c> Runner<'c> {
             outside_transaction: outside.as_deref(),
         });
         let started = Instant::now();
-        let version = version_sql(&self.table, before, after);
-        let version_context = format!("migration {}: updating the version table", step.id);
-        if outside.is_none() {
+        let version = statements(&version_sql(&self.table, before, after, step.recorded()));
+        let in_transaction = outside.is_none();
+        let at = Failing {
+            step,
+            in_transaction,
+        };
+        if in_transaction {
             let mut tx = self
                 .client
                 .transaction()
-                .map_err(|e| Error::db("starting a transaction", e))?;
-            for (i, s) in stmts.iter().enumerate() {
-                tx.batch_execute(&s.sql)
-                    .map_err(|e| statement_error(step, i + 1, s, &e, true))?;
+                .map_err(|e| at.other("BEGIN", e))?;
+            run_statements(&mut tx, &at, &stmts)?;
+            for v in &version {
+                tx.query_typed(v, &[])
+                    .map_err(|e| at.other("the version-table update", e))?;
             }
-            tx.batch_execute(&version)
-                .map_err(|e| Error::db(version_context.clone(), e))?;
-            tx.commit()
-                .map_err(|e| Error::db(format!("migration {}: commit", step.id), e))?;
+            tx.commit().map_err(|e| at.other("COMMIT", e))?;
         } else {
-            for (i, s) in stmts.iter().enumerate() {
-                self.client
-                    .batch_execute(&s.sql)
-                    .map_err(|e| statement_error(step, i + 1, s, &e, false))?;
-            }
+            run_statements(&mut *self.client, &at, &stmts)?;
+            let after_statements = Failing {
+                step,
+                in_transaction: true,
+            };
             let mut tx = self
                 .client
                 .transaction()
-                .map_err(|e| Error::db("starting a transaction", e))?;
-            tx.batch_execute(&version)
-                .map_err(|e| Error::db(version_context.clone(), e))?;
-            tx.commit().map_err(|e| Error::db(version_context, e))?;
+                .map_err(|e| after_statements.version_update(e))?;
+            for v in &version {
+                tx.query_typed(v, &[])
+                    .map_err(|e| after_statements.version_update(e))?;
+            }
+            tx.commit()
+                .map_err(|e| after_statements.version_update(e))?;
         }
         observer(&StepEvent::Finished {
             step,
             elapsed: started.elapsed(),
         });
         Ok(())
+    }
+}
+
+/// The statements of text retort generated (version-table updates), each to run on its own.
+fn statements(sql: &str) -> Vec<String> {
+    split_statements(sql)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.sql)
+        .collect()
+}
+
+/// Runs each statement of a migration on its own with the extended protocol: the server refuses
+/// a text holding several commands, so a statement can never carry another one along.
+fn run_statements<C: GenericClient>(
+    client: &mut C,
+    at: &Failing,
+    stmts: &[SqlStatement],
+) -> Result<(), Error> {
+    for (i, s) in stmts.iter().enumerate() {
+        client
+            .query_typed(&s.sql, &[])
+            .map_err(|e| at.statement(i + 1, s, &e))?;
+    }
+    Ok(())
+}
+
+/// Where a migration failed, to build the error that says what state it is left in.
+struct Failing<'a> {
+    step: &'a Step,
+    in_transaction: bool,
+}
+
+impl Failing<'_> {
+    fn consequence(&self, during_commit: bool) -> String {
+        let id = &self.step.id;
+        if during_commit {
+            format!(
+                "the connection was lost during COMMIT, so the server may or may not have committed \
+                 migration {id}: once the server is reachable again, `retort current` shows whether \
+                 it is recorded as applied; then run `retort upgrade` again"
+            )
+        } else if self.in_transaction {
+            format!(
+                "the migration's transaction was rolled back: none of its statements are applied and \
+                 {id} is not recorded as applied; once the server is reachable again, run `retort \
+                 upgrade` again (it continues with {id})"
+            )
+        } else {
+            format!(
+                "this migration runs outside a transaction, so it may be partially applied: the \
+                 statements before this one stay applied, and {id} is not recorded as applied; once \
+                 the server is reachable again, check the schema, complete or undo those statements \
+                 by hand (or make them idempotent, e.g. IF NOT EXISTS), then run `retort upgrade` again"
+            )
+        }
+    }
+
+    fn lost(
+        &self,
+        line: usize,
+        during: String,
+        e: &postgres::Error,
+        statement: Option<String>,
+    ) -> Error {
+        Error::ConnectionLost(Box::new(LostConnection {
+            id: self.step.id.clone(),
+            file: self.step.file.clone(),
+            line,
+            consequence: self.consequence(during == "COMMIT"),
+            during,
+            message: db_error_text(e),
+            statement,
+        }))
+    }
+
+    /// A statement of the migration failed.
+    fn statement(&self, number: usize, stmt: &SqlStatement, err: &postgres::Error) -> Error {
+        let line = self.step.first_line + stmt.line - 1;
+        if is_connection_lost(err) {
+            let during = format!("statement {number} ({})", stmt.first_line());
+            return self.lost(line, during, err, Some(stmt.first_line().to_string()));
+        }
+        statement_error(self.step, number, stmt, err, self.in_transaction)
+    }
+
+    /// BEGIN, the version-table update or COMMIT of a transactional migration failed.
+    fn other(&self, during: &str, err: postgres::Error) -> Error {
+        if is_connection_lost(&err) {
+            return self.lost(self.step.first_line, during.to_string(), &err, None);
+        }
+        Error::db(format!("migration {}: {during}", self.step.id), err)
+    }
+
+    /// The version-table update after the statements of a non-transactional migration failed.
+    fn version_update(&self, err: postgres::Error) -> Error {
+        let id = &self.step.id;
+        let what = format!(
+            "all statements of migration {id} ran, but it could not be recorded as applied: check \
+             the schema, then record it with `retort stamp {id}`"
+        );
+        if is_connection_lost(&err) {
+            return Error::ConnectionLost(Box::new(LostConnection {
+                id: id.clone(),
+                file: self.step.file.clone(),
+                line: self.step.first_line,
+                during: "the version-table update".into(),
+                message: db_error_text(&err),
+                consequence: what,
+                statement: None,
+            }));
+        }
+        Error::db(
+            format!("migration {id}: the version-table update ({what})"),
+            err,
+        )
     }
 }
 
@@ -417,7 +607,7 @@ fn statement_error(
             }
             m
         }
-        None => err.to_string(),
+        None => db_error_text(err),
     };
     Error::Statement {
         id: step.id.clone(),

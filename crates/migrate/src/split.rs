@@ -9,6 +9,8 @@ pub struct SqlStatement {
     pub sql: String,
     /// 1-based line of the body on which the statement starts.
     pub line: usize,
+    /// Byte offset in the body at which `sql` starts.
+    pub offset: usize,
     /// Unquoted words of the statement, upper-cased (at most [`MAX_WORDS`]), for classifying it.
     pub words: Vec<String>,
     /// False for a last statement that has no `;`.
@@ -37,6 +39,99 @@ impl SqlStatement {
     }
 }
 
+impl SqlStatement {
+    /// For `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON ...`: `Some(Some(name))`
+    /// as written (quoted identifiers keep their quotes, `schema.name` stays qualified),
+    /// `Some(None)` when the index has no name; `None` for other statements.
+    pub fn concurrent_index_name(&self) -> Option<Option<String>> {
+        let t = leading_tokens(&self.sql, 12);
+        let up = |i: usize| t.get(i).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        let mut i = 1;
+        if up(0) != "CREATE" {
+            return None;
+        }
+        if up(i) == "UNIQUE" {
+            i += 1;
+        }
+        if up(i) != "INDEX" || up(i + 1) != "CONCURRENTLY" {
+            return None;
+        }
+        i += 2;
+        if up(i) == "IF" && up(i + 1) == "NOT" && up(i + 2) == "EXISTS" {
+            i += 3;
+        }
+        match t.get(i) {
+            None => Some(None),
+            Some(_) if up(i) == "ON" => Some(None),
+            Some(name) if up(i + 1) == "." => Some(Some(format!(
+                "{name}.{}",
+                t.get(i + 2).map(String::as_str).unwrap_or("")
+            ))),
+            Some(name) => Some(Some(name.clone())),
+        }
+    }
+}
+
+/// The first `n` tokens of `sql` as written, skipping whitespace and comments: identifiers and
+/// numbers, `"quoted identifiers"` with their quotes, and single characters otherwise.
+fn leading_tokens(sql: &str, n: usize) -> Vec<String> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() && out.len() < n {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            i = b[i..]
+                .iter()
+                .position(|x| *x == b'\n')
+                .map_or(b.len(), |p| i + p);
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            let mut depth = 0usize;
+            while i < b.len() {
+                if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                    depth += 1;
+                    i += 2;
+                } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == b'"' {
+            let start = i;
+            i += 1;
+            while i < b.len() {
+                if b[i] == b'"' && b.get(i + 1) == Some(&b'"') {
+                    i += 2;
+                } else if b[i] == b'"' {
+                    i += 1;
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            out.push(sql[start..i.min(b.len())].to_string());
+        } else if is_ident_char(c) {
+            let start = i;
+            while i < b.len() && is_ident_char(b[i]) {
+                i += 1;
+            }
+            out.push(sql[start..i].to_string());
+        } else {
+            let len = sql[i..].chars().next().map_or(1, char::len_utf8);
+            out.push(sql[i..i + len].to_string());
+            i += len;
+        }
+    }
+    out
+}
+
 fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
@@ -45,16 +140,42 @@ fn is_ident_char(b: u8) -> bool {
     is_ident_start(b) || b.is_ascii_digit() || b == b'$'
 }
 
-/// Splits `sql` into statements. Never fails: an unterminated string or comment runs to the end
-/// of the text and PostgreSQL reports it when the statement runs.
-pub fn split_statements(sql: &str) -> Vec<SqlStatement> {
-    Lexer {
+/// A block comment, string, quoted identifier or dollar quote that is still open at the end of
+/// the text: splitting would otherwise swallow everything after it into one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unterminated {
+    /// 1-based line of the text on which the unclosed token opens.
+    pub line: usize,
+    /// What is left open, e.g. "/* comment" or "dollar quote $body$".
+    pub what: String,
+}
+
+impl std::fmt::Display for Unterminated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unterminated {} (it opens here and is never closed, so the rest of the file would be \
+             swallowed by it)",
+            self.what
+        )
+    }
+}
+
+/// Splits `sql` into statements. Fails when a block comment (they nest), a string, an E'' string,
+/// a quoted identifier or a dollar quote is never closed, naming the line where it opens.
+pub fn split_statements(sql: &str) -> Result<Vec<SqlStatement>, Unterminated> {
+    let mut lexer = Lexer {
         sql,
         bytes: sql.as_bytes(),
         pos: 0,
         line: 1,
+        open: None,
+    };
+    let stmts = lexer.split();
+    match lexer.open {
+        Some(open) => Err(open),
+        None => Ok(stmts),
     }
-    .split()
 }
 
 struct Lexer<'a> {
@@ -62,6 +183,8 @@ struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: usize,
+    /// The first token that ran to the end of the text unclosed.
+    open: Option<Unterminated>,
 }
 
 impl Lexer<'_> {
@@ -79,7 +202,18 @@ impl Lexer<'_> {
         self.pos = end;
     }
 
-    fn split(mut self) -> Vec<SqlStatement> {
+    /// Records that the token opening on the current line is never closed, then skips to the end.
+    fn unterminated(&mut self, what: String) {
+        if self.open.is_none() {
+            self.open = Some(Unterminated {
+                line: self.line,
+                what,
+            });
+        }
+        self.advance_to(self.bytes.len());
+    }
+
+    fn split(&mut self) -> Vec<SqlStatement> {
         let mut out = Vec::new();
         let mut current: Option<SqlStatement> = None;
         let mut start = 0;
@@ -117,6 +251,7 @@ impl Lexer<'_> {
                 SqlStatement {
                     sql: String::new(),
                     line: self.line,
+                    offset: self.pos,
                     words: Vec::new(),
                     terminated: false,
                 }
@@ -193,7 +328,11 @@ impl Lexer<'_> {
                 i += 1;
             }
         }
-        self.advance_to(self.bytes.len());
+        self.unterminated(match (quote, backslash) {
+            (b'"', _) => "quoted identifier \"...".to_string(),
+            (_, true) => "string E'...".to_string(),
+            _ => "string '...".to_string(),
+        });
     }
 
     /// Skips `$tag$ ... $tag$`; a `$` that does not open a dollar quote (`$1`) is one character.
@@ -212,10 +351,13 @@ impl Lexer<'_> {
         }
         let delimiter = &self.sql[self.pos..self.pos + tag_len + 2];
         let body_start = self.pos + delimiter.len();
-        let end = self.sql[body_start..]
-            .find(delimiter)
-            .map_or(self.bytes.len(), |p| body_start + p + delimiter.len());
-        self.advance_to(end);
+        match self.sql[body_start..].find(delimiter) {
+            Some(p) => self.advance_to(body_start + p + delimiter.len()),
+            None => {
+                let what = format!("dollar quote {delimiter}");
+                self.unterminated(what);
+            }
+        }
     }
 
     /// Skips a `/* ... */` comment, which may nest.
@@ -237,7 +379,12 @@ impl Lexer<'_> {
                 i += 1;
             }
         }
-        self.advance_to(self.bytes.len());
+        let what = if depth > 1 {
+            format!("/* comment (block comments nest: {depth} are still open)")
+        } else {
+            "/* comment".to_string()
+        };
+        self.unterminated(what);
     }
 }
 
@@ -247,6 +394,7 @@ mod tests {
 
     fn texts(sql: &str) -> Vec<(usize, String)> {
         split_statements(sql)
+            .unwrap()
             .into_iter()
             .map(|s| (s.line, s.sql))
             .collect()
@@ -263,7 +411,7 @@ mod tests {
                 (7, "SELECT 1".to_string()),
             ]
         );
-        let stmts = split_statements(sql);
+        let stmts = split_statements(sql).unwrap();
         assert!(stmts[0].terminated);
         assert!(!stmts[2].terminated);
     }
@@ -315,7 +463,8 @@ mod tests {
 
     #[test]
     fn words_are_upper_cased_and_skip_literals() {
-        let s = &split_statements("create unique index concurrently \"Ix\" on t (lower('x'));")[0];
+        let s = &split_statements("create unique index concurrently \"Ix\" on t (lower('x'));")
+            .unwrap()[0];
         assert_eq!(
             s.words,
             [
@@ -330,9 +479,70 @@ mod tests {
         );
     }
 
+    fn open(sql: &str) -> (usize, String) {
+        let e = split_statements(sql).unwrap_err();
+        (e.line, e.what)
+    }
+
     #[test]
-    fn unterminated_string_runs_to_the_end() {
-        let t = texts("SELECT 'abc;\nSELECT 2;");
-        assert_eq!(t, vec![(1, "SELECT 'abc;\nSELECT 2;".to_string())]);
+    fn unterminated_tokens_are_errors_on_their_opening_line() {
+        assert_eq!(
+            open("SELECT 1;\nSELECT 'abc;\nSELECT 2;"),
+            (2, "string '...".into())
+        );
+        assert_eq!(
+            open("SELECT 1;\n\nSELECT E'it\\'s;\n"),
+            (3, "string E'...".into())
+        );
+        assert_eq!(
+            open("CREATE TABLE \"we;ird (id int);\n"),
+            (1, "quoted identifier \"...".into())
+        );
+        assert_eq!(
+            open("SELECT 1;\nDO $body$\nBEGIN NULL; END\n$$;\n"),
+            (2, "dollar quote $body$".into())
+        );
+        assert_eq!(
+            open("SELECT 1;\n/* forgot to close\nDROP TABLE t;"),
+            (2, "/* comment".into())
+        );
+        // PostgreSQL block comments nest: one `*/` closes only the inner one.
+        let (line, what) = open("SELECT 1;\n/* outer /* inner */ still open\nDROP TABLE t;\n");
+        assert_eq!((line, what.as_str()), (2, "/* comment"));
+        let (line, what) = open("SELECT 1 /* a\n /* b\n");
+        assert_eq!(line, 1);
+        assert!(what.contains("2 are still open"), "{what}");
+        // The first unclosed token is reported, even when later text has more.
+        assert_eq!(open("SELECT '\n/* x"), (1, "string '...".into()));
+        let e = split_statements("SELECT 'x").unwrap_err();
+        assert!(e.to_string().starts_with("unterminated string '..."), "{e}");
+    }
+
+    #[test]
+    fn concurrent_index_names() {
+        let name = |sql: &str| split_statements(sql).unwrap()[0].concurrent_index_name();
+        assert_eq!(
+            name("create unique index concurrently if not exists \"Ix\" on t (a)"),
+            Some(Some("\"Ix\"".into()))
+        );
+        assert_eq!(
+            name("CREATE INDEX CONCURRENTLY /* c */ app.ix_a ON app.a (id)"),
+            Some(Some("app.ix_a".into()))
+        );
+        assert_eq!(name("CREATE INDEX CONCURRENTLY ON t (a)"), Some(None));
+        assert_eq!(name("CREATE INDEX ix ON t (a)"), None);
+        assert_eq!(name("DROP INDEX CONCURRENTLY ix"), None);
+    }
+
+    #[test]
+    fn closed_tokens_are_fine() {
+        for sql in [
+            "SELECT 'it''s', \"a\"\"b\", E'\\'', $$x$$, $t$ $$ $t$; /* a /* b */ c */",
+            "SELECT $1, a$b$c FROM t -- ' unclosed in a line comment is fine",
+            "SELECT 1 /* ' \" $$ */",
+            "",
+        ] {
+            assert!(split_statements(sql).is_ok(), "{sql}");
+        }
     }
 }

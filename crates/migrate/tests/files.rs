@@ -425,20 +425,29 @@ fn offline_sql_wraps_each_migration() {
         sql.starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"retort_version\" ("),
         "{sql}"
     );
+    assert!(
+        sql.contains(
+            "ALTER TABLE \"public\".\"retort_version\" ADD COLUMN IF NOT EXISTS checksum text;"
+        ),
+        "{sql}"
+    );
     let expected_a = format!(
         "-- Running upgrade  -> {a}\n-- create a\nBEGIN;\n\nCREATE TABLE a (id int PRIMARY KEY);\n\n\
-         INSERT INTO \"public\".\"retort_version\" (revision) VALUES ('{a}');\n\nCOMMIT;\n",
-        a = a.id
+         INSERT INTO \"public\".\"retort_version\" (revision, checksum) VALUES ('{a}', '{sum}');\n\nCOMMIT;\n",
+        a = a.id,
+        sum = a.checksum
     );
     assert!(sql.contains(&expected_a), "{sql}");
     let expected_b = format!(
         "-- Running upgrade {a} -> {b}\n-- index a\n\
          -- runs outside a transaction: CREATE INDEX CONCURRENTLY\n\n\
          CREATE INDEX CONCURRENTLY ix_a ON a (id)\n;\n\nBEGIN;\n\n\
-         UPDATE \"public\".\"retort_version\" SET revision = '{b}', applied_at = now() WHERE revision = '{a}';\n\n\
+         UPDATE \"public\".\"retort_version\" SET revision = '{b}', applied_at = now(), checksum = '{sum}' \
+         WHERE revision = '{a}';\n\n\
          COMMIT;\n",
         a = a.id,
-        b = b.id
+        b = b.id,
+        sum = b.checksum
     );
     assert!(sql.contains(&expected_b), "{sql}");
 
