@@ -57,8 +57,14 @@ fn server() -> Result<(Option<PgCluster>, String)> {
 
 fn test(extra: &[String]) -> Result<()> {
     let (mut cluster, url) = server()?;
+    // `-p CRATE` narrows the run; without it the whole workspace is tested.
+    let narrowed = extra
+        .iter()
+        .any(|a| a == "-p" || a == "--package" || a.starts_with("--package="));
+    let scope: &[&str] = if narrowed { &[] } else { &["--workspace"] };
     let status = Command::new(env!("CARGO"))
-        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(["test", "--no-fail-fast"])
+        .args(scope)
         .args(extra)
         .env("DATABASE_URL", &url)
         .status();
