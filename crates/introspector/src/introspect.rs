@@ -163,6 +163,10 @@ pub(crate) fn server_version(rows: &[Row]) -> Result<u32, Error> {
     u32::try_from(version).map_err(|_| unexpected(q, format!("version {version}")))
 }
 
+pub(crate) fn schema_row(row: &Row) -> Result<String, Error> {
+    get(row, &query::SCHEMAS, "name")
+}
+
 pub(crate) fn enum_row(row: &Row) -> Result<Enum, Error> {
     let q = &query::ENUMS;
     Ok(Enum {

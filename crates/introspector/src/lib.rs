@@ -67,6 +67,18 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
     // is kept until every query has run, so that a failing query is still the error reported.
     let mut failed = None;
     let mut catalog = Catalog::default();
+    let mut existing: Vec<String> = Vec::new();
+    query::for_each(
+        &mut tx,
+        &query::SCHEMAS,
+        version,
+        &[schemas],
+        &mut failed,
+        |row| {
+            existing.push(introspect::schema_row(row)?);
+            Ok(())
+        },
+    )?;
     query::for_each(
         &mut tx,
         &query::ENUMS,
@@ -129,9 +141,16 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
     for table in by_oid.into_tables() {
         catalog.schema_mut(&table.name.schema).tables.push(table);
     }
-    let mut catalog = scope.filter(catalog);
+    let mut catalog = scope.filter(catalog).without_empty_schemas();
+    // An existing schema other than `public` is kept even when empty: the models may place
+    // tables in it, and it must then be neither created by up nor dropped by down.
+    for name in existing {
+        if name != "public" {
+            catalog.schema_mut(&name);
+        }
+    }
     catalog.canonicalize();
-    Ok(catalog.without_empty_schemas())
+    Ok(catalog)
 }
 
 /// Catalog queries `introspect` has sent from the calling thread so far (the `BEGIN` / `COMMIT`

@@ -24,6 +24,10 @@ pub(crate) const SEARCH_PATH: Query = Query {
     name: "search_path",
     sql: include_str!("queries/search_path.sql"),
 };
+pub(crate) const SCHEMAS: Query = Query {
+    name: "schemas",
+    sql: include_str!("queries/schemas.sql"),
+};
 pub(crate) const ENUMS: Query = Query {
     name: "enums",
     sql: include_str!("queries/enums.sql"),
@@ -46,9 +50,10 @@ pub(crate) const INDEXES: Query = Query {
 };
 
 /// Every query `introspect` runs, each exactly once.
-pub(crate) const ALL: [&Query; 7] = [
+pub(crate) const ALL: [&Query; 8] = [
     &SERVER_VERSION,
     &SEARCH_PATH,
+    &SCHEMAS,
     &ENUMS,
     &TABLES,
     &COLUMNS,

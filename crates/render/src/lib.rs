@@ -483,18 +483,28 @@ fn type_change_effect(from: &ColumnType, to: &ColumnType) -> Option<(HazardKind,
             Numeric { precision: p1, scale: s1 },
             Numeric { precision: p2, scale: s2 },
         ) if to.is_narrowing_from(from) => {
+            let (s1, s2) = (s1.unwrap_or(0), s2.unwrap_or(0));
             let mut parts = Vec::new();
-            if s2.unwrap_or(0) < s1.unwrap_or(0) || (p1.is_none() && p2.is_some()) {
-                parts.push(format!("values are rounded to {} decimal place(s)", s2.unwrap_or(0)));
+            if s2 < s1 || (p1.is_none() && p2.is_some()) {
+                parts.push(format!("values are rounded to {s2} decimal place(s)"));
             }
             if let Some(p2) = p2 {
-                parts.push(format!(
-                    "values with more than {} digit(s) before the point make the migration fail",
-                    p2.saturating_sub(s2.unwrap_or(0))
-                ));
+                let before = p2.saturating_sub(s2);
+                if p1.is_none_or(|p1| before < p1.saturating_sub(s1)) {
+                    parts.push(format!(
+                        "values with more than {before} digit(s) before the point make the migration fail"
+                    ));
+                }
+            }
+            if s2 != s1 {
+                parts.push("the table is rewritten".into());
             }
             narrowing(&parts.join("; "))
         }
+        (Numeric { scale: s1, .. }, Numeric { scale: s2, .. }) if s1 != s2 => rewrite(&format!(
+            "the table is rewritten (every value is stored with {} decimal place(s))",
+            s2.unwrap_or(0)
+        )),
         (Real | Double, SmallInt | Integer | BigInt) => narrowing("values are rounded to whole numbers, and those out of range make the migration fail"),
         (Real | Double, Numeric { .. }) => narrowing("values are rounded to the new scale, and NaN or infinite values or those out of range make the migration fail"),
         (Double, Real) => narrowing("values are rounded to about 6 significant digits, and those out of range make the migration fail"),
@@ -1132,6 +1142,16 @@ mod tests {
         let (_, msg) = hazard(ColumnType::Text, ColumnType::Varchar { length: Some(5) }).unwrap();
         assert!(msg.contains("longer than 5"), "{msg}");
         assert_eq!(hazard(num(10, 2), num(12, 2)), None);
+        let (kind, msg) = hazard(num(8, 0), num(8, 2)).unwrap();
+        assert_eq!(kind, HazardKind::Narrowing);
+        assert!(
+            msg.contains("more than 6 digit(s) before the point"),
+            "{msg}"
+        );
+        assert!(!msg.contains("rounded"), "{msg}");
+        let (kind, msg) = hazard(num(8, 0), num(10, 2)).unwrap();
+        assert_eq!(kind, HazardKind::Rewrite);
+        assert!(msg.contains("2 decimal place(s)"), "{msg}");
         assert_eq!(hazard(ColumnType::Integer, ColumnType::BigInt), None);
         // Widening without a rewrite: no warning.
         let vc = |n| ColumnType::Varchar { length: n };

@@ -309,6 +309,15 @@ impl Table {
     }
 
     pub fn canonicalize(&mut self) {
+        // `COMMENT ON ... IS ''` removes a comment: an empty one is no comment.
+        if self.comment.as_deref() == Some("") {
+            self.comment = None;
+        }
+        for c in &mut self.columns {
+            if c.comment.as_deref() == Some("") {
+                c.comment = None;
+            }
+        }
         self.uniques.sort_by(|a, b| a.name.cmp(&b.name));
         self.checks.sort_by(|a, b| a.name.cmp(&b.name));
         self.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));

@@ -112,6 +112,21 @@ fn is_number(s: &str) -> bool {
         && t.chars().filter(|c| *c == '.').count() <= 1
 }
 
+/// `5.0`, `5.` and `5` (and `1.50` / `1.5`) are the same value of a numeric column: the shortest
+/// spelling, without trailing fractional zeros.
+fn canonical_number(s: &str) -> String {
+    if !s.contains('.') {
+        return s.to_string();
+    }
+    let t = s.trim_end_matches('0').trim_end_matches('.');
+    match t {
+        "" | "-" | "-0" => "0".into(),
+        _ if t.starts_with('.') => format!("0{t}"),
+        _ if t.starts_with("-.") => format!("-0{}", &t[1..]),
+        _ => t.to_string(),
+    }
+}
+
 /// Canonical form of a column default, so that `now()` / `CURRENT_TIMESTAMP`, `'a'::text` / `'a'`
 /// and `'0'::integer` / `0` compare equal.
 pub fn default_expr(expr: &str, ty: &ColumnType) -> String {
@@ -142,6 +157,9 @@ pub fn default_expr(expr: &str, ty: &ColumnType) -> String {
                 s = inner.to_string();
             }
         }
+    }
+    if numeric && is_number(&s) {
+        s = canonical_number(&s);
     }
     if matches!(ty, ColumnType::Boolean) && s.len() >= 2 && s.starts_with('\'') {
         match &s[1..s.len() - 1] {
@@ -281,6 +299,16 @@ mod tests {
         assert_eq!(d("TRUE", ColumnType::Boolean), "true");
         assert_eq!(d("'{}'::jsonb", ColumnType::Jsonb), "'{}'");
         assert_eq!(d("'It''s'::text", ColumnType::Text), "'It''s'");
+        let num = ColumnType::Numeric {
+            precision: Some(10),
+            scale: Some(2),
+        };
+        assert_eq!(d("5.0", num.clone()), d("5", num.clone()));
+        assert_eq!(d("1.50", num.clone()), "1.5");
+        assert_eq!(d("'1.50'::numeric", num.clone()), "1.5");
+        assert_eq!(d("-0.0", num.clone()), "0");
+        assert_eq!(d("0.25", ColumnType::Double), "0.25");
+        assert_eq!(d("10", num), "10");
     }
 
     #[test]

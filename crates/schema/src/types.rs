@@ -87,8 +87,21 @@ impl ColumnType {
         if s.is_empty() {
             return None;
         }
-        if let Some(inner) = s.strip_suffix("[]") {
-            return Some(ColumnType::array(ColumnType::parse(inner, default_schema)?));
+        // PostgreSQL keeps neither the number of dimensions nor their sizes: `integer[][]` and
+        // `integer[3]` are both stored (and printed) as `integer[]`.
+        let mut inner = s.as_str();
+        while let Some(open) = inner.strip_suffix(']').and_then(|x| x.rfind('[')) {
+            let size = &inner[open + 1..inner.len() - 1];
+            if !size.trim().chars().all(|c| c.is_ascii_digit()) {
+                break;
+            }
+            inner = inner[..open].trim_end();
+        }
+        if inner.len() < s.len() {
+            return match ColumnType::parse(inner, default_schema)? {
+                a @ ColumnType::Array { .. } => Some(a),
+                t => Some(ColumnType::array(t)),
+            };
         }
         let lower = s.to_ascii_lowercase();
         if let Some(inner) = lower.strip_prefix("_") {
@@ -158,7 +171,12 @@ impl ColumnType {
                     precision: Some(p2),
                     scale: s2,
                 },
-            ) => p2 < p1 || s2.unwrap_or(0) < s1.unwrap_or(0),
+            ) => {
+                // Digits before the point are precision minus scale: raising the scale alone
+                // narrows them (numeric(8,0) -> numeric(8,2) refuses 1000000).
+                let (s1, s2) = (s1.unwrap_or(0), s2.unwrap_or(0));
+                s2 < s1 || p2.saturating_sub(s2) < p1.saturating_sub(s1)
+            }
             (Real | Double, SmallInt | Integer | BigInt | Numeric { .. }) => true,
             (Double, Real) => true,
             (Real, Double) => false,
@@ -484,6 +502,12 @@ mod tests {
         assert_eq!(p("timestamp without time zone"), p("timestamp"));
         assert_eq!(p("numeric(10, 2)"), p("decimal(10,2)"));
         assert_eq!(p("integer[]"), ColumnType::array(ColumnType::Integer));
+        assert_eq!(p("integer[][]"), ColumnType::array(ColumnType::Integer));
+        assert_eq!(p("int4[3][ 4 ]"), ColumnType::array(ColumnType::Integer));
+        assert_eq!(
+            p("varchar(5) []"),
+            ColumnType::array(ColumnType::Varchar { length: Some(5) })
+        );
         assert_eq!(p("_int4"), ColumnType::array(ColumnType::Integer));
         assert_eq!(p("bool"), ColumnType::Boolean);
         assert_eq!(p("float8"), p("double precision"));
@@ -525,6 +549,9 @@ mod tests {
         assert!(!p("bigint").is_narrowing_from(&p("integer")));
         assert!(!p("text").is_narrowing_from(&p("varchar(3)")));
         assert!(!p("varchar").is_narrowing_from(&p("varchar(3)")));
+        assert!(p("numeric(8,2)").is_narrowing_from(&p("numeric(8,0)")));
+        assert!(!p("numeric(10,2)").is_narrowing_from(&p("numeric(8,0)")));
+        assert!(p("numeric(8,1)").is_narrowing_from(&p("numeric(8,2)")));
         assert!(!p("varchar").is_narrowing_from(&p("text")));
         assert!(!p("text").is_narrowing_from(&p("varchar")));
         assert!(!p("double precision").is_narrowing_from(&p("real")));
