@@ -4,7 +4,7 @@
 use anyhow::Result;
 use postgres::error::ErrorPosition;
 use retort_model_reader::Span;
-use retort_schema::{Catalog, Change, Column, Scope, Table};
+use retort_schema::{quote_ident, Catalog, Change, Column, Scope, Table};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -99,6 +99,21 @@ pub fn canonicalize(
     // itself refuses a text that holds more than one command, so nothing is ever split at `;`.
     let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(&sub));
     let mut tx = scratch.transaction()?;
+    // Sequences the models use in defaults but do not declare (Retort does not manage them):
+    // the scratch database needs them for the defaults to be accepted.
+    for (schema, name) in used_sequences(&sub) {
+        if let Some(schema) = &schema {
+            tx.query_typed(
+                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
+                &[],
+            )?;
+        }
+        let qualified = match &schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&name)),
+            None => quote_ident(&name),
+        };
+        tx.query_typed(&format!("CREATE SEQUENCE IF NOT EXISTS {qualified}"), &[])?;
+    }
     for change in &changes {
         let statements =
             retort_render::migration_statements(std::slice::from_ref(change), &Default::default());
@@ -113,6 +128,59 @@ pub fn canonicalize(
     let mut out = models.clone();
     splice(&mut out, &canonical);
     Ok(out)
+}
+
+/// The sequences named by `nextval('...')` in the defaults of `models`, as (schema, name). Only
+/// names that read as a (qualified) identifier are returned, so they can be re-rendered quoted.
+fn used_sequences(models: &Catalog) -> Vec<(Option<String>, String)> {
+    let mut out = Vec::new();
+    for t in models.tables() {
+        for c in &t.columns {
+            let Some(d) = &c.default else { continue };
+            let mut rest = d.as_str();
+            while let Some(at) = rest.find("nextval('") {
+                rest = &rest[at + "nextval('".len()..];
+                let mut text = String::new();
+                let mut chars = rest.char_indices().peekable();
+                let mut end = None;
+                while let Some((i, ch)) = chars.next() {
+                    if ch == '\'' {
+                        if chars.peek().map(|p| p.1) == Some('\'') {
+                            chars.next();
+                            text.push('\'');
+                            continue;
+                        }
+                        end = Some(i);
+                        break;
+                    }
+                    text.push(ch);
+                }
+                let Some(end) = end else { break };
+                rest = &rest[end..];
+                if let Some(parts) = qualified_identifier(&text) {
+                    if !out.contains(&parts) {
+                        out.push(parts);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `name` or `schema.name` with PostgreSQL's rules (unquoted parts fold to lower case, `""` in a
+/// quoted one is a quote). None for anything else.
+fn qualified_identifier(text: &str) -> Option<(Option<String>, String)> {
+    let mut parts = retort_schema::types::split_qualified(text.trim())?;
+    if parts.iter().any(|p| p.contains('\0')) {
+        return None;
+    }
+    let name = parts.pop()?;
+    match parts.len() {
+        0 => Some((None, name)),
+        1 => Some((parts.pop(), name)),
+        _ => None,
+    }
 }
 
 /// The error for a model statement the server refused: the model line of the column the server
@@ -196,6 +264,33 @@ fn rejected(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequences_in_defaults_are_read_as_identifiers_only() {
+        assert_eq!(
+            qualified_identifier("order_no"),
+            Some((None, "order_no".into()))
+        );
+        assert_eq!(
+            qualified_identifier("App.\"Order No\""),
+            Some((Some("app".into()), "Order No".into()))
+        );
+        assert_eq!(
+            qualified_identifier("\"a\"\"b\""),
+            Some((None, "a\"b".into()))
+        );
+        for bad in [
+            "",
+            "a;b",
+            "a b",
+            "a.b.c.d",
+            "\"open",
+            "a.",
+            "x); DROP TABLE t; --",
+        ] {
+            assert_eq!(qualified_identifier(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn literal_defaults_need_no_server() {

@@ -142,6 +142,47 @@ fn sorted_columns(mut c: Catalog) -> Catalog {
     c
 }
 
+/// Down cannot put a re-added column back in the middle of a table (PostgreSQL appends), but it
+/// must keep every other column in place and re-add the dropped ones in their original order.
+fn assert_column_order_restored(
+    case: &str,
+    before: &Catalog,
+    restored: &Catalog,
+    changes: &[retort_schema::Change],
+) {
+    use retort_schema::Change;
+    for t in before.tables() {
+        let Some(r) = restored.table(&t.name) else {
+            continue;
+        };
+        let readded: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropColumn { table, column } if table == &t.name => {
+                    Some(column.name.as_str())
+                }
+                Change::AlterColumnGenerated { table, from, .. } if table == &t.name => {
+                    Some(from.name.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let names = |cols: &[retort_schema::Column]| -> Vec<String> {
+            cols.iter().map(|c| c.name.clone()).collect()
+        };
+        let (stay, moved): (Vec<String>, Vec<String>) = names(&t.columns)
+            .into_iter()
+            .partition(|n| !readded.contains(&n.as_str()));
+        let expected: Vec<String> = stay.into_iter().chain(moved).collect();
+        assert_eq!(
+            names(&r.columns),
+            expected,
+            "{case}: down restored the columns of {} in another order",
+            t.name
+        );
+    }
+}
+
 fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path(workspace().join("snapshots"));
@@ -242,6 +283,7 @@ fn fixture_corpus_snapshots_and_round_trips() {
             "{}: down did not restore the starting schema",
             case.name
         );
+        assert_column_order_restored(&case.name, &before, &restored, &g.changes);
         if restored == before {
             // Same column order: pg_dump, an oracle we did not write, must agree too.
             assert_eq!(

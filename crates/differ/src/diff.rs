@@ -208,7 +208,9 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
             Some(o) => diff_column(table, o, c, out),
         }
     }
-    for c in &old.columns {
+    // Dropped last column first: down, the reversed inverses, then adds them back in their
+    // original order.
+    for c in old.columns.iter().rev() {
         if new.column(&c.name).is_none() {
             out.push(Change::DropColumn {
                 table: table.clone(),

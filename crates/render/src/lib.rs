@@ -353,8 +353,32 @@ fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement>
     let old_lit = quote_literal(&quote_qual(&old));
     let retype = [
         "DO $TAG$",
-        "DECLARE r record;",
+        "DECLARE r record; again text[] := '{}'; stmt text;",
         "BEGIN",
+        "    -- Indexes and checks whose expressions use the old type (a predicate `s = 'x'::type`)",
+        "    -- cannot follow the column to the new type: drop them and make them again after.",
+        "    FOR r IN SELECT DISTINCT n.nspname, ic.relname, pg_get_indexdef(ic.oid) AS def",
+        "        FROM pg_depend dep",
+        "        JOIN pg_class ic ON ic.oid = dep.objid AND dep.classid = 'pg_class'::regclass",
+        "        JOIN pg_namespace n ON n.oid = ic.relnamespace",
+        "        WHERE dep.refclassid = 'pg_type'::regclass AND dep.refobjid = {old_lit}::regtype",
+        "            AND ic.relkind = 'i'",
+        "            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ic.oid)",
+        "    LOOP",
+        "        again := again || replace(r.def, {old_name}, {new_name});",
+        "        EXECUTE format('DROP INDEX %I.%I', r.nspname, r.relname);",
+        "    END LOOP;",
+        "    FOR r IN SELECT DISTINCT n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid) AS def",
+        "        FROM pg_depend dep",
+        "        JOIN pg_constraint k ON k.oid = dep.objid AND dep.classid = 'pg_constraint'::regclass",
+        "        JOIN pg_class c ON c.oid = k.conrelid",
+        "        JOIN pg_namespace n ON n.oid = c.relnamespace",
+        "        WHERE dep.refclassid = 'pg_type'::regclass AND dep.refobjid = {old_lit}::regtype",
+        "            AND k.contype = 'c'",
+        "    LOOP",
+        "        again := again || format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', r.nspname, r.relname, r.conname, replace(r.def, {old_name}, {new_name}));",
+        "        EXECUTE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', r.nspname, r.relname, r.conname);",
+        "    END LOOP;",
         "    FOR r IN SELECT n.nspname, c.relname, a.attname, a.atttypid = {old_lit}::regtype AS scalar,",
         "            pg_get_expr(d.adbin, d.adrelid) AS def",
         "        FROM pg_attribute a",
@@ -375,6 +399,9 @@ fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement>
         "        IF r.def IS NOT NULL THEN",
         "            EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN %I SET DEFAULT %s', r.nspname, r.relname, r.attname, replace(r.def, {old_name}, {new_name}));",
         "        END IF;",
+        "    END LOOP;",
+        "    FOREACH stmt IN ARRAY again LOOP",
+        "        EXECUTE stmt;",
         "    END LOOP;",
         "END",
         "$TAG$",
@@ -535,6 +562,21 @@ fn type_change_effect(from: &ColumnType, to: &ColumnType) -> Option<(HazardKind,
     }
 }
 
+/// The cast through text a USING needs between user-defined types: PostgreSQL has no cast from
+/// one enum (or domain over an enum) to another, but both convert from and to text.
+fn via_text(from: &ColumnType, to: &ColumnType) -> &'static str {
+    use ColumnType::*;
+    match (from, to) {
+        (Named { .. }, Named { .. }) => "::text",
+        (Array { element: a }, Array { element: b })
+            if matches!((&**a, &**b), (Named { .. }, Named { .. })) =>
+        {
+            "::text[]"
+        }
+        _ => "",
+    }
+}
+
 /// Choices that change how changes are written, not what they do.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
@@ -654,7 +696,7 @@ pub fn statements(change: &Change) -> Vec<Statement> {
             to,
         } => {
             let using = if to.needs_using(from) {
-                format!(" USING {}::{to}", q(column))
+                format!(" USING {}{}::{to}", q(column), via_text(from, to))
             } else {
                 String::new()
             };
@@ -1248,6 +1290,35 @@ mod tests {
             to: None,
         };
         assert_eq!(kinds(&[drop_identity]), vec![vec![HazardKind::DefaultLoss]]);
+    }
+
+    #[test]
+    fn one_enum_to_another_casts_through_text() {
+        let named = |n: &str| ColumnType::Named {
+            name: QualName::new("public", n),
+        };
+        let st = statements(&Change::AlterColumnType {
+            table: users(),
+            column: "state".into(),
+            from: named("old_state"),
+            to: named("new_state"),
+        });
+        assert!(
+            st[0].sql.ends_with("USING state::text::public.new_state"),
+            "{}",
+            st[0].sql
+        );
+        let st = statements(&Change::AlterColumnType {
+            table: users(),
+            column: "tags".into(),
+            from: ColumnType::array(named("a")),
+            to: ColumnType::array(named("b")),
+        });
+        assert!(
+            st[0].sql.ends_with("USING tags::text[]::public.b[]"),
+            "{}",
+            st[0].sql
+        );
     }
 
     #[test]

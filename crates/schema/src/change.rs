@@ -181,6 +181,39 @@ fn swap<T: Clone>(a: &T, b: &T) -> (T, T) {
     (b.clone(), a.clone())
 }
 
+/// Rewrites `'from'::type` (the type bare or schema-qualified) into `'to'::type` in `expr`.
+fn relabel_enum_literal(expr: &mut String, ty: &QualName, from: &str, to: &str) {
+    let (old_lit, new_lit) = (crate::quote_literal(from), crate::quote_literal(to));
+    for spelling in [
+        crate::quote_ident(&ty.name),
+        format!(
+            "{}.{}",
+            crate::quote_ident(&ty.schema),
+            crate::quote_ident(&ty.name)
+        ),
+    ] {
+        let pattern = format!("{old_lit}::{spelling}");
+        let mut out = String::with_capacity(expr.len());
+        let mut rest = expr.as_str();
+        while let Some(at) = rest.find(&pattern) {
+            let after = &rest[at + pattern.len()..];
+            let boundary =
+                !after.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
+            out.push_str(&rest[..at]);
+            if boundary {
+                out.push_str(&new_lit);
+                out.push_str("::");
+                out.push_str(&spelling);
+            } else {
+                out.push_str(&pattern);
+            }
+            rest = after;
+        }
+        out.push_str(rest);
+        *expr = out;
+    }
+}
+
 impl Change {
     /// The change that undoes this one. Total: it never fails.
     pub fn inverse(&self) -> Change {
@@ -403,6 +436,23 @@ impl Change {
                             let uses = matches!(&c.ty, ColumnType::Named { name: n } if n == name);
                             if uses && c.default.as_deref() == Some(old_lit.as_str()) {
                                 c.default = Some(new_lit.clone());
+                            }
+                        }
+                        // Expressions store the label by oid too: `'old'::type` in a predicate,
+                        // an index expression or a check now prints as `'new'::type`.
+                        let relabel = |e: &mut String| relabel_enum_literal(e, name, from, to);
+                        for i in &mut t.indexes {
+                            if let Some(p) = &mut i.predicate {
+                                relabel(p);
+                            }
+                            i.keys.iter_mut().for_each(relabel);
+                        }
+                        for c in &mut t.checks {
+                            relabel(&mut c.expr);
+                        }
+                        for c in &mut t.columns {
+                            if let Some(d) = &mut c.default {
+                                relabel(d);
                             }
                         }
                     }

@@ -221,7 +221,7 @@ fn collapse_ws(s: &str) -> String {
 }
 
 /// Splits `schema.name` / `"Schema"."Name"`, folding unquoted parts to lower case.
-fn split_qualified(s: &str) -> Option<Vec<String>> {
+pub fn split_qualified(s: &str) -> Option<Vec<String>> {
     let mut parts = Vec::new();
     let mut cur = String::new();
     let mut chars = s.chars().peekable();
