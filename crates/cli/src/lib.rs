@@ -48,12 +48,56 @@ pub fn generate_with(
     let db = scope.filter_ref(db);
     let models = scope.filter_ref(models);
     let changes = retort_differ::diff_with(&db, &models, hints);
+    render(changes, opts)
+}
+
+/// Renders ordered changes as a migration: up, and down from their reversed inverses.
+pub fn render(changes: Vec<Change>, opts: &RenderOptions) -> Generated {
     let down_changes = retort_differ::inverse(&changes);
     Generated {
         up: retort_render::render_body_with(&changes, opts),
         down: retort_render::render_body_with(&down_changes, opts),
         changes,
     }
+}
+
+/// PostgreSQL refuses to use an enum label in the transaction that added it (55P04 "unsafe use
+/// of new value"). When `changes` add labels that later changes use (a default, a check, a
+/// predicate), returns the label additions and the rest, to be written as two revisions.
+pub fn split_enum_additions(changes: &[Change]) -> Option<(Vec<Change>, Vec<Change>)> {
+    let added_labels = |c: &Change| -> Vec<String> {
+        match c {
+            Change::AlterEnum { from, to, .. } => {
+                let kept: Vec<&String> = to.iter().filter(|v| from.contains(v)).collect();
+                let pure_addition =
+                    kept.len() == from.len() && kept.iter().zip(from).all(|(a, b)| *a == b);
+                if pure_addition {
+                    to.iter().filter(|v| !from.contains(v)).cloned().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        }
+    };
+    let labels: Vec<String> = changes
+        .iter()
+        .flat_map(added_labels)
+        .map(|v| retort_schema::quote_literal(&v))
+        .collect();
+    let used = changes.iter().any(|c| {
+        added_labels(c).is_empty()
+            && serde_json::to_string(c)
+                .is_ok_and(|json| labels.iter().any(|l| json.contains(l.as_str())))
+    });
+    if labels.is_empty() || !used {
+        return None;
+    }
+    let (first, rest): (Vec<Change>, Vec<Change>) = changes
+        .iter()
+        .cloned()
+        .partition(|c| !added_labels(c).is_empty());
+    Some((first, rest))
 }
 
 /// The `renamed_from` hints of the models, in the differ's terms.

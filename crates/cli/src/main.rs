@@ -429,7 +429,7 @@ fn revision(
     allow_mass_drop: bool,
 ) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
-    let parents = match head {
+    let mut parents = match head {
         Some(h) => vec![graph.resolve(h)?],
         None => {
             let heads = graph.heads();
@@ -454,7 +454,33 @@ fn revision(
                 println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
                 return Ok(0);
             }
-            (g.up, g.down, g.changes)
+            match retort::split_enum_additions(&g.changes) {
+                None => (g.up, g.down, g.changes),
+                Some((labels, rest)) => {
+                    // The new labels must be committed before their first use: their own revision.
+                    let first = retort::render(labels, opts);
+                    let m = migrate::write_revision(
+                        &cfg.migrations_dir,
+                        &migrate::NewRevision {
+                            message: &format!("{message} (enum labels)"),
+                            parents: parents.clone(),
+                            created: now(),
+                            up_body: first.up,
+                            down_body: first.down,
+                        },
+                    )?;
+                    println!(
+                        "created {} (enum labels first: PostgreSQL refuses to use a label in the transaction that adds it)",
+                        m.dir.display()
+                    );
+                    for c in &first.changes {
+                        println!("  {}", describe(c));
+                    }
+                    parents = vec![m.id.clone()];
+                    let g = retort::render(rest, opts);
+                    (g.up, g.down, g.changes)
+                }
+            }
         }
         Source::Baseline => {
             let models = read_models(cfg)?;

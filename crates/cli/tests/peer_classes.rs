@@ -44,3 +44,55 @@ pub struct Order {
         .get(0);
     assert_eq!(no, 100);
 }
+
+#[test]
+fn an_enum_label_used_where_it_is_added_gets_its_own_revision() {
+    let p = Project::new("enum_label_use");
+    let v1 = r#"
+#[derive(DbEnum)]
+#[db_enum(name = "state")]
+pub enum State { Draft, Live }
+
+#[derive(Table)]
+#[table(name = "posts")]
+pub struct Post {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(default = "'draft'")]
+    pub state: State,
+}
+"#;
+    p.models(v1);
+    p.ok_at(1, &["revision", "--autogenerate", "-m", "posts"]);
+    p.ok(&["upgrade", "head"]);
+    // A new label that becomes the default: ADD VALUE must commit before the default uses it.
+    p.models(
+        &v1.replace("Draft, Live", "Draft, Live, Queued")
+            .replace("'draft'", "'queued'"),
+    );
+    let o = p.ok_at(2, &["revision", "--autogenerate", "-m", "queue"]);
+    assert!(o.stdout.contains("enum labels first"), "{o}");
+    let entries = p.migration_entries();
+    assert_eq!(entries.len(), 4, "{entries:?}"); // two revisions + the first + retort.sum
+    let labels = entries
+        .iter()
+        .find(|e| e.ends_with("enum_labels"))
+        .expect("a revision for the labels");
+    let up = p.read(&format!("migrations/{labels}/up.sql"));
+    assert!(up.contains("ADD VALUE 'queued'"), "{up}");
+    assert!(!up.contains("SET DEFAULT"), "{up}");
+    p.ok(&["upgrade", "head"]);
+    p.ok(&["check", "--live"]);
+    let state: String = p
+        .client()
+        .query_one(
+            "INSERT INTO posts (id) VALUES (1) RETURNING state::text",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "queued");
+    // Down removes the label again (a rebuild), which rows still using it would refuse.
+    p.client().batch_execute("DELETE FROM posts").unwrap();
+    p.ok(&["downgrade", "base"]);
+}
