@@ -1,0 +1,162 @@
+//! Tidy checks over the repository itself: every Rust file says what it is for, no snapshot is left
+//! without the test or fixture that made it, and every catalog query file is registered.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+/// Files under `dir` (recursively) whose name ends with `ext`, skipping build output and
+/// hidden directories.
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    stack.push(p);
+                }
+            } else if name.ends_with(ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(root())
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn subdirs(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_rust_file_starts_with_a_module_doc() {
+    let mut missing = Vec::new();
+    for dir in ["crates", "xtask", "examples", "fixtures"] {
+        for f in files(&root().join(dir), ".rs") {
+            let text = fs::read_to_string(&f).unwrap_or_default();
+            if !text.trim_start().starts_with("//!") {
+                missing.push(rel(&f));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "files without a `//!` module doc saying what they are for:\n  {}",
+        missing.join("\n  ")
+    );
+}
+
+#[test]
+fn no_snapshot_is_orphaned() {
+    let root = root();
+    let cases = subdirs(&root.join("fixtures"));
+    let error_cases = subdirs(&root.join("fixtures/errors"));
+    let tests_text: String = files(&root.join("crates"), ".rs")
+        .iter()
+        .filter(|f| f.components().any(|c| c.as_os_str() == "tests"))
+        .map(|f| fs::read_to_string(f).unwrap_or_default())
+        .collect();
+    let mut orphans = Vec::new();
+    for snap in files(&root.join("snapshots"), ".snap") {
+        let stem = snap
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let known = if let Some(case) = stem.strip_prefix("errors__") {
+            error_cases.contains(case)
+        } else if stem.starts_with("cli__") {
+            tests_text.contains(&format!("\"{stem}\""))
+        } else if let Some(case) = stem
+            .strip_suffix("__up")
+            .or_else(|| stem.strip_suffix("__down"))
+        {
+            cases.contains(case)
+        } else {
+            false
+        };
+        if !known {
+            orphans.push(rel(&snap));
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "snapshots no test or fixture produces (delete them):\n  {}",
+        orphans.join("\n  ")
+    );
+}
+
+#[test]
+fn every_fixture_is_complete() {
+    let root = root();
+    let mut problems = Vec::new();
+    for case in subdirs(&root.join("fixtures")) {
+        let dir = root.join("fixtures").join(&case);
+        if case == "errors" || !dir.join("models.rs").exists() {
+            // fixtures/errors holds model-reader error cases; other directories group cases.
+            continue;
+        }
+        if !dir.join("before.sql").exists() {
+            problems.push(format!("fixtures/{case}: no before.sql"));
+        }
+        let toml = fs::read_to_string(dir.join("case.toml")).unwrap_or_default();
+        let expect_empty = toml
+            .lines()
+            .any(|l| l.replace(' ', "") == "expect_empty=true");
+        for side in ["up", "down"] {
+            let snap = root.join(format!("snapshots/{case}__{side}.snap"));
+            if !expect_empty && !snap.exists() {
+                problems.push(format!("fixtures/{case}: no snapshots/{case}__{side}.snap"));
+            }
+            if expect_empty && snap.exists() {
+                problems.push(format!(
+                    "fixtures/{case} expects no change but has snapshots/{case}__{side}.snap"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_catalog_query_is_registered() {
+    let root = root();
+    let registry = fs::read_to_string(root.join("crates/introspector/src/query.rs")).unwrap();
+    let mut unregistered = Vec::new();
+    for f in files(&root.join("crates/introspector/src/queries"), ".sql") {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if !registry.contains(&format!("include_str!(\"queries/{name}\")")) {
+            unregistered.push(name);
+        }
+    }
+    assert!(
+        unregistered.is_empty(),
+        "query files not in introspector's query registry: {unregistered:?}"
+    );
+}
