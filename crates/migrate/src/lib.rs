@@ -23,4 +23,4 @@ pub use plan::{
 };
 pub use runner::{Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
 pub use split::{split_statements, SqlStatement, Unterminated, MAX_WORDS};
-pub use sum::{edited_files, sum_text, verify_sum, write_sum, SUM_FILE};
+pub use sum::{edited_files, sum_text, verify_sum, write_sum, SUM_FILE, V2_HEADER};

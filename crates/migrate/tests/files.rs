@@ -68,9 +68,10 @@ fn written_revisions_load_back() {
     let sum = fs::read_to_string(dir.join("retort.sum")).unwrap();
     let lines: Vec<&str> = sum.lines().collect();
     assert_eq!(lines.len(), 5);
-    assert!(lines[0].starts_with("h1:"));
-    assert!(lines[1].starts_with("20250117_100000_create_users/up.sql h1:"));
-    assert!(lines[4].starts_with("20250117_110000_add_user_email_verification/down.sql h1:"));
+    assert_eq!(lines[0], retort_migrate::V2_HEADER);
+    // Sorted lines, one per file.
+    assert!(lines[1].starts_with("20250117_100000_create_users/down.sql h1:"));
+    assert!(lines[4].starts_with("20250117_110000_add_user_email_verification/up.sql h1:"));
 }
 
 #[test]
@@ -388,7 +389,7 @@ fn retort_sum_catches_edits_insertions_and_removals() {
     );
     rehash(dir).unwrap();
 
-    // Editing retort.sum by hand.
+    // Editing a line of retort.sum by hand: the file it names no longer matches.
     let sum = fs::read_to_string(dir.join("retort.sum")).unwrap();
     fs::write(
         dir.join("retort.sum"),
@@ -397,8 +398,16 @@ fn retort_sum_catches_edits_insertions_and_removals() {
     .unwrap();
     assert_eq!(
         checksum(&graph),
-        ("retort.sum".to_string(), ChecksumProblem::SumEdited)
+        (format!("{}/up.sql", a.id), ChecksumProblem::Edited)
     );
+    // Two different hashes for one file (a botched merge) are a malformed sum.
+    fs::write(
+        dir.join("retort.sum"),
+        format!("{sum}{}/up.sql h1:other\n", a.id),
+    )
+    .unwrap();
+    let e = verify_sum(dir, &graph).unwrap_err();
+    assert!(matches!(e, Error::SumMalformed { .. }), "{e:?}");
 
     fs::remove_file(dir.join("retort.sum")).unwrap();
     let e = verify_sum(dir, &graph).unwrap_err();
@@ -478,4 +487,53 @@ fn offline_sql_wraps_each_migration() {
     )));
     assert_eq!(steps[1].version_before, strings(&[&a.id]));
     assert!(steps[1].version_after.is_empty());
+}
+
+/// Runs git in `dir`, asserting success; returns stdout.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn two_branches_adding_migrations_merge_without_conflict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    let dir = repo.join("migrations");
+    fs::create_dir(&dir).unwrap();
+    let base = table_rev(&dir, 0, "base", &[]);
+    let attrs = fs::read_to_string(dir.join(".gitattributes")).unwrap();
+    assert!(attrs.contains("retort.sum merge=union"), "{attrs}");
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "base"]);
+    git(repo, &["checkout", "-qb", "feature"]);
+    table_rev(&dir, 2, "feature", &[&base.id]);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "feature"]);
+    git(repo, &["checkout", "-q", "main"]);
+    table_rev(&dir, 1, "mainline", &[&base.id]);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "mainline"]);
+    // Both branches appended a line at the same place of retort.sum.
+    git(repo, &["merge", "-q", "--no-edit", "feature"]);
+    let graph = load(&dir).unwrap();
+    assert_eq!(graph.heads().len(), 2);
+    verify_sum(&dir, &graph).unwrap();
+    let sum = fs::read_to_string(dir.join("retort.sum")).unwrap();
+    assert!(!sum.contains("<<<<<<<"), "{sum}");
 }

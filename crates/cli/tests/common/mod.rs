@@ -177,11 +177,12 @@ impl Project {
         retort::introspect(&mut self.client(), &Scope::default()).unwrap()
     }
 
-    /// The entries of migrations/, sorted.
+    /// The entries of migrations/, sorted, without dotfiles (the `.gitattributes` Retort writes).
     pub fn migration_entries(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.path("migrations"))
             .map(|rd| {
                 rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
                     .collect()
             })
             .unwrap_or_default();
