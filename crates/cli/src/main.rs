@@ -97,7 +97,7 @@ enum Command {
     /// Apply migrations up to TARGET: `head`, `heads`, a revision id or unique prefix, `+N`.
     Upgrade {
         /// Target revision.
-        #[arg(default_value = "head")]
+        #[arg(default_value = "head", allow_hyphen_values = true)]
         target: String,
         /// Print the SQL instead of running it (offline with `FROM:TO`).
         #[arg(long)]

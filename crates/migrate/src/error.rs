@@ -276,7 +276,7 @@ pub fn is_execution_failure(e: &Error) -> bool {
 
 fn candidates_hint(candidates: &[String]) -> String {
     if candidates.is_empty() {
-        String::new()
+        "; `retort history` lists the revisions".to_string()
     } else {
         format!("; did you mean one of: {}", candidates.join(", "))
     }

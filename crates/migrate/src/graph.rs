@@ -121,7 +121,7 @@ impl Graph {
                     .cloned()
                     .collect();
                 if candidates.is_empty() {
-                    candidates = self.heads();
+                    candidates = self.similar_ids(spec);
                 }
                 Err(Error::UnknownRevision {
                     spec: spec.to_string(),
@@ -133,6 +133,37 @@ impl Graph {
                 candidates: matches,
             }),
         }
+    }
+
+    /// Ids that look like a mistyped `spec`: close in edit distance to the whole id, to its prefix
+    /// of the same length, or to its message part (after `YYYYMMDD_HHMMSS_`); closest first.
+    fn similar_ids(&self, spec: &str) -> Vec<String> {
+        if spec.chars().count() < 4 {
+            return Vec::new();
+        }
+        let limit = (spec.chars().count() / 4).clamp(1, 3);
+        let mut scored: Vec<(usize, &String)> = self
+            .migrations
+            .keys()
+            .filter_map(|id| {
+                let prefix: String = id.chars().take(spec.chars().count()).collect();
+                let slug = id.get(16..).unwrap_or("");
+                let d = strsim::osa_distance(spec, id)
+                    .min(strsim::osa_distance(spec, &prefix))
+                    .min(if slug.is_empty() {
+                        usize::MAX
+                    } else {
+                        strsim::osa_distance(spec, slug)
+                    });
+                (d <= limit).then_some((d, id))
+            })
+            .collect();
+        scored.sort();
+        scored
+            .into_iter()
+            .take(3)
+            .map(|(_, id)| id.clone())
+            .collect()
     }
 
     /// `id` and everything it revises, directly or not. Unknown ids give an empty set.
@@ -341,7 +372,24 @@ mod tests {
         let e = g.resolve("q").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown revision q; did you mean one of: xyz"
+            "unknown revision q; `retort history` lists the revisions"
         );
+    }
+
+    #[test]
+    fn unknown_revisions_suggest_similar_ids() {
+        let users = "20260101_000001_create_users";
+        let email = "20260102_000000_add_email";
+        let g = graph(&[(users, &[]), (email, &[users])]).unwrap();
+        let hint = |spec: &str| g.resolve(spec).unwrap_err().to_string();
+        assert_eq!(
+            hint("20260101_000001_craete_users"),
+            format!("unknown revision 20260101_000001_craete_users; did you mean one of: {users}")
+        );
+        assert_eq!(
+            hint("add_emial"),
+            format!("unknown revision add_emial; did you mean one of: {email}")
+        );
+        assert!(hint("zzzzzzzzzz").ends_with("`retort history` lists the revisions"));
     }
 }

@@ -139,7 +139,10 @@ pub fn plan_upgrade_from(
         Target::Heads => graph.order().iter().filter(pending).cloned().collect(),
         Target::Base => Vec::new(),
         Target::Relative(n) if n < 0 => {
-            return Err(target_error(target, "use downgrade to go back"))
+            return Err(target_error(
+                target,
+                format!("upgrade only goes forward; to go back run `retort downgrade {n}`"),
+            ))
         }
         Target::Relative(n) => {
             let ids: Vec<String> = graph.order().iter().filter(pending).cloned().collect();
