@@ -11,7 +11,12 @@ use retort_migrate as migrate;
 
 /// Schema-diff autogenerate and migrations for PostgreSQL, driven by annotated Rust structs.
 #[derive(Parser)]
-#[command(name = "retort", version, about, long_about = None)]
+#[command(
+    name = "retort",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RETORT_GIT_COMMIT"), ")"),
+    about,
+    long_about = None
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,

@@ -35,3 +35,20 @@ fn mistakes_get_the_command_that_fixes_them() {
         "{o}"
     );
 }
+
+#[test]
+fn version_names_the_crate_version_and_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = retort(dir.path(), &[], &["--version"]);
+    assert_eq!(o.code, 0, "{o}");
+    let line = o.stdout.trim();
+    let rest = line
+        .strip_prefix(&format!("retort {} (", env!("CARGO_PKG_VERSION")))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("unexpected version line: {line}"));
+    assert!(
+        rest == "no git commit"
+            || (rest.len() == 12 && rest.chars().all(|c| c.is_ascii_hexdigit())),
+        "{line}"
+    );
+}
