@@ -150,6 +150,10 @@ enum Command {
         /// Only revisions in a range `A:B` (ids or prefixes; either side may be empty).
         #[arg(long, short = 'r')]
         rev_range: Option<String>,
+        /// Mark the revisions the database is at (current) and those applied before them
+        /// (needs the database).
+        #[arg(long, short = 'i')]
+        indicate_current: bool,
     },
     /// List the head revisions (no database needed).
     Heads,
@@ -285,7 +289,11 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             verify,
         } => stamp(&cfg, &target, purge, verify),
         Command::Current { verbose } => current(&cfg, verbose),
-        Command::History { verbose, rev_range } => history(&cfg, verbose, rev_range.as_deref()),
+        Command::History {
+            verbose,
+            rev_range,
+            indicate_current,
+        } => history(&cfg, verbose, rev_range.as_deref(), indicate_current),
         Command::Heads => heads(&cfg),
         Command::Show { revision } => show(&cfg, &revision),
         Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
@@ -942,9 +950,37 @@ fn parents_text(p: &[String]) -> String {
     }
 }
 
-fn history(cfg: &Config, verbose: bool, range: Option<&str>) -> Result<i32, Failure> {
+fn history(
+    cfg: &Config,
+    verbose: bool,
+    range: Option<&str>,
+    indicate_current: bool,
+) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
+    if graph.is_empty() {
+        if cfg.migrations_dir.exists() {
+            println!(
+                "no migrations yet in {} (`retort revision -m MESSAGE` writes the first)",
+                cfg.migrations_dir.display()
+            );
+        } else {
+            println!(
+                "no migrations yet: {} does not exist (`retort revision -m MESSAGE` creates it)",
+                cfg.migrations_dir.display()
+            );
+        }
+        return Ok(0);
+    }
     let heads = graph.heads();
+    let (current, applied) = if indicate_current {
+        let mut client = connect(cfg)?;
+        let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+        let cur = runner.current_readonly()?;
+        let applied = graph.ancestors_of(cur.iter().map(String::as_str));
+        (cur, applied)
+    } else {
+        (Vec::new(), Default::default())
+    };
     // `A:B`: descendants of A (inclusive) that are ancestors of B (inclusive).
     let keep: Option<std::collections::BTreeSet<String>> = match range {
         None => None,
@@ -972,7 +1008,12 @@ fn history(cfg: &Config, verbose: bool, range: Option<&str>) -> Result<i32, Fail
         if keep.as_ref().is_some_and(|k| !k.contains(&m.id)) {
             continue;
         }
-        let tag = if heads.contains(&m.id) { " (head)" } else { "" };
+        let mut tag = if heads.contains(&m.id) { " (head)" } else { "" }.to_string();
+        if current.contains(&m.id) {
+            tag.push_str(" (current)");
+        } else if applied.contains(&m.id) {
+            tag.push_str(" (applied)");
+        }
         println!(
             "{} -> {}{tag}, {}",
             parents_text(&m.parents),

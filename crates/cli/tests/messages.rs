@@ -52,3 +52,33 @@ fn version_names_the_crate_version_and_the_commit() {
         "{line}"
     );
 }
+
+#[test]
+fn history_marks_what_the_database_applied_and_says_when_there_is_nothing() {
+    let p = Project::new("history_current");
+    let o = p.ok(&["history"]);
+    assert!(o.stdout.contains("no migrations yet:"), "{o}");
+    assert!(o.stdout.contains("does not exist"), "{o}");
+    for (n, m) in [(1, "a"), (2, "b"), (3, "c")] {
+        p.ok_at(n, &["revision", "--empty", "-m", m]);
+    }
+    p.ok(&["upgrade", "20260101_000002_b"]);
+    let o = p.ok(&["history", "--indicate-current"]);
+    let line = |id: &str| {
+        o.stdout
+            .lines()
+            .find(|l| l.contains(&format!("-> {id}")))
+            .unwrap_or_else(|| panic!("no line for {id}:\n{o}"))
+            .to_string()
+    };
+    assert!(line("20260101_000001_a").contains("(applied)"), "{o}");
+    assert!(line("20260101_000002_b").contains("(current)"), "{o}");
+    let c = line("20260101_000003_c");
+    assert!(
+        c.contains("(head)") && !c.contains("(current)") && !c.contains("(applied)"),
+        "{o}"
+    );
+    // Without the flag no database is needed and nothing is marked.
+    let o = p.ok(&["history"]);
+    assert!(!o.stdout.contains("(current)"), "{o}");
+}
