@@ -411,6 +411,13 @@ fn require_at_heads(
     let mut heads = graph.heads();
     current.sort();
     heads.sort();
+    if let Some(gone) = current.iter().find(|id| graph.get(id).is_none()) {
+        // `upgrade head` cannot help here: it refuses for the same reason.
+        bail!(
+            "the database is at revision {gone}, which has no migration file in {}: restore the file (from version control), or, if it is gone on purpose, check the schema and record the right revision with `retort stamp <revision> --purge`",
+            cfg.migrations_dir.display()
+        );
+    }
     if current != heads {
         bail!(
             "the database is not up to date (at {}, heads are {}): run `retort upgrade head` first, then autogenerate",
@@ -465,6 +472,9 @@ fn revision(
             let g = autogenerate(cfg, &mut client, opts, allow_mass_drop)?;
             if g.is_empty() && !empty {
                 println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
+                if graph.is_empty() {
+                    println!("there are no migrations yet: to adopt this database, write its schema as a baseline with `retort revision --baseline -m \"baseline\"`, then record it as applied with `retort stamp head --verify`");
+                }
                 return Ok(0);
             }
             match retort::split_enum_additions(&g.changes) {

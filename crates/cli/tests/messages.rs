@@ -82,3 +82,79 @@ fn history_marks_what_the_database_applied_and_says_when_there_is_nothing() {
     let o = p.ok(&["history"]);
     assert!(!o.stdout.contains("(current)"), "{o}");
 }
+
+#[test]
+fn a_table_made_by_hand_points_at_stamp_verify() {
+    let p = Project::new("already_exists");
+    p.models(
+        r#"
+#[derive(Table)]
+#[table(name = "t")]
+pub struct T {
+    #[column(primary_key)]
+    pub id: i64,
+}
+"#,
+    );
+    p.ok_at(1, &["revision", "--autogenerate", "-m", "t"]);
+    p.client()
+        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)")
+        .unwrap();
+    let o = p.fails(1, &["upgrade", "head"]);
+    assert!(o.stderr.contains("(SQLSTATE 42P07)"), "{o}");
+    assert!(
+        o.stderr
+            .contains("`retort stamp 20260101_000001_t --verify`"),
+        "{o}"
+    );
+    // Following the advice works.
+    p.ok(&["stamp", "20260101_000001_t", "--verify"]);
+    p.ok(&["check", "--live"]);
+}
+
+#[test]
+fn autogenerate_on_a_database_that_already_matches_offers_a_baseline() {
+    let p = Project::new("offer_baseline");
+    p.models(
+        r#"
+#[derive(Table)]
+#[table(name = "t")]
+pub struct T {
+    #[column(primary_key)]
+    pub id: i64,
+}
+"#,
+    );
+    p.client()
+        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY)")
+        .unwrap();
+    let o = p.ok(&["revision", "--autogenerate", "-m", "t"]);
+    assert!(o.stdout.contains("no changes detected"), "{o}");
+    assert!(o.stdout.contains("retort revision --baseline"), "{o}");
+    p.ok(&["revision", "--baseline", "-m", "baseline"]);
+    p.ok(&["stamp", "head", "--verify"]);
+    let o = p.ok(&["revision", "--autogenerate", "-m", "t"]);
+    assert!(!o.stdout.contains("--baseline"), "{o}");
+}
+
+#[test]
+fn a_revision_without_its_file_is_named_by_autogenerate_too() {
+    let p = Project::new("file_gone");
+    p.ok_at(1, &["revision", "--empty", "-m", "a"]);
+    p.ok(&["upgrade", "head"]);
+    std::fs::remove_dir_all(p.path("migrations/20260101_000001_a")).unwrap();
+    p.ok(&["hash"]);
+    p.models("");
+    for args in [
+        &["revision", "--autogenerate", "-m", "b"][..],
+        &["upgrade", "head"][..],
+    ] {
+        let o = p.fails(2, args);
+        assert!(o.stderr.contains("20260101_000001_a"), "{args:?}: {o}");
+        assert!(o.stderr.contains("--purge"), "{args:?}: {o}");
+        assert!(
+            !o.stderr.contains("run `retort upgrade head` first"),
+            "{args:?}: {o}"
+        );
+    }
+}

@@ -605,6 +605,16 @@ fn statement_error(
             if let Some(hint) = db.hint() {
                 m.push_str(&format!("; hint: {hint}"));
             }
+            // 42P06 schema, 42P07 relation, 42701 column, 42710 other object: already there.
+            if matches!(db.code().code(), "42P06" | "42P07" | "42701" | "42710")
+                && step.direction == crate::Direction::Up
+            {
+                m.push_str(&format!(
+                    "; the object already exists: if it was made by hand, check it matches and \
+                     record this migration as applied with `retort stamp {} --verify`",
+                    step.id
+                ));
+            }
             m
         }
         None => db_error_text(err),
