@@ -44,6 +44,13 @@ enum Format {
 enum Command {
     /// Create retort.toml and an empty migrations directory here.
     Init,
+    /// Print a shell completion script, e.g. `retort completions bash > ~/.local/share/bash-completion/completions/retort`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `retort man > ~/.local/share/man/man1/retort.1`.
+    Man,
     /// Write a new migration revision on top of the current head.
     Revision {
         /// What the migration does; becomes part of its id.
@@ -223,15 +230,28 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32, Failure> {
-    if let Command::Init = cli.command {
-        return init();
+    match cli.command {
+        Command::Init => return init(),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "retort", &mut std::io::stdout());
+            return Ok(0);
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            return Ok(0);
+        }
+        _ => {}
     }
     let mut cfg = config::load(cli.global.config.as_deref())?;
     if let Some(url) = cli.global.database_url {
         cfg.database_url = Some(url);
     }
     match cli.command {
-        Command::Init => unreachable_init(),
+        Command::Init | Command::Completions { .. } | Command::Man => unreachable_init(),
         Command::Revision {
             message,
             autogenerate,
@@ -302,7 +322,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
 }
 
 fn unreachable_init() -> Result<i32, Failure> {
-    Err(anyhow!("init is handled before the config is loaded").into())
+    Err(anyhow!("init, completions and man are handled before the config is loaded").into())
 }
 
 fn init() -> Result<i32, Failure> {
