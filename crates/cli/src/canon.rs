@@ -76,6 +76,10 @@ pub fn splice(models: &mut Catalog, canonical: &Catalog) {
     }
 }
 
+/// How many changes one scratch transaction applies; each holds a few locks, and the server's
+/// default lock table (64 per connection times max_connections) must not run out.
+const CHANGES_PER_TRANSACTION: usize = 200;
+
 /// Canonicalises the model expressions through `scratch`, an empty throwaway database: creates the
 /// subset of the models that has expressions, reads it back and splices the server's spelling into
 /// `models`. A model expression PostgreSQL rejects is an error naming the model line (`origins`),
@@ -114,16 +118,24 @@ pub fn canonicalize(
         };
         tx.query_typed(&format!("CREATE SEQUENCE IF NOT EXISTS {qualified}"), &[])?;
     }
-    for change in &changes {
-        let statements =
-            retort_render::migration_statements(std::slice::from_ref(change), &Default::default());
-        for st in statements {
-            if let Err(e) = tx.query_typed(&st.sql, &[]) {
-                return Err(rejected(change, &st.sql, &e, origins));
+    tx.commit()?;
+    // Committed in batches: one transaction creating thousands of tables runs out of lock slots
+    // (`max_locks_per_transaction`). The database is a throwaway, so partial batches do no harm.
+    for batch in changes.chunks(CHANGES_PER_TRANSACTION) {
+        let mut tx = scratch.transaction()?;
+        for change in batch {
+            let statements = retort_render::migration_statements(
+                std::slice::from_ref(change),
+                &Default::default(),
+            );
+            for st in statements {
+                if let Err(e) = tx.query_typed(&st.sql, &[]) {
+                    return Err(rejected(change, &st.sql, &e, origins));
+                }
             }
         }
+        tx.commit()?;
     }
-    tx.commit()?;
     let canonical = crate::introspect(scratch, &all)?;
     let mut out = models.clone();
     splice(&mut out, &canonical);
