@@ -3,6 +3,7 @@
 
 pub mod canon;
 pub mod config;
+pub mod diagnostics;
 pub mod redact;
 
 use anyhow::{Context, Result};

@@ -32,6 +32,16 @@ struct GlobalArgs {
     /// Database URL; overrides DATABASE_URL and retort.toml.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// When to colour output: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -219,11 +229,28 @@ fn exit_code(error: &anyhow::Error) -> i32 {
 
 fn main() {
     let cli = Cli::parse();
+    match cli.global.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
     match run(cli) {
         Ok(code) => std::process::exit(code),
         Err(f) => {
             // The one place errors are printed: credentials are hidden here, whatever the path.
-            eprintln!("error: {}", retort::redact(&retort::error_text(&f.error)));
+            let model_errors = f
+                .error
+                .chain()
+                .find_map(|c| c.downcast_ref::<retort::model_reader::ModelErrors>());
+            let text = match model_errors {
+                Some(errors) => retort::diagnostics::model_errors(errors),
+                None => retort::diagnostics::labelled(
+                    retort::diagnostics::ERROR,
+                    "error",
+                    &retort::error_text(&f.error),
+                ),
+            };
+            anstream::eprintln!("{}", retort::redact(&text));
             std::process::exit(f.code);
         }
     }
@@ -346,7 +373,8 @@ fn load_graph(cfg: &Config) -> anyhow::Result<migrate::Graph> {
 }
 
 fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
-    retort::read_models(cfg).map_err(|e| anyhow!("cannot read the models:\n{e}"))
+    // Kept typed: the error printer renders each located error with its source line.
+    retort::read_models(cfg).map_err(anyhow::Error::new)
 }
 
 /// The models with expressions spelled as the server spells them (see `retort::canon`).
@@ -361,9 +389,16 @@ fn canonical_models(
     let scratch = match retort::ScratchDb::create(&cfg.database_url()?) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "warning: {}; comparing model expressions without the server's help",
-                retort::redact(&format!("{e:#}"))
+            anstream::eprintln!(
+                "{}",
+                retort::diagnostics::labelled(
+                    retort::diagnostics::WARNING,
+                    "warning",
+                    &format!(
+                        "{}; comparing model expressions without the server's help",
+                        retort::redact(&format!("{e:#}"))
+                    )
+                )
             );
             return Ok(models.catalog.clone());
         }
@@ -560,7 +595,14 @@ fn revision(
         println!("  {}", describe(c));
     }
     for h in retort_render::hazards(&changes) {
-        println!("  WARNING ({}): {}", h.kind.label(), h.message);
+        anstream::println!(
+            "  {}",
+            retort::diagnostics::labelled(
+                retort::diagnostics::WARNING,
+                &format!("WARNING ({})", h.kind.label()),
+                &h.message
+            )
+        );
     }
     match source {
         Source::Database => println!("review up.sql and down.sql, then run `retort upgrade head`"),
@@ -603,7 +645,7 @@ fn diff(
     } else if g.is_empty() {
         println!("no changes: the database matches the models");
     } else {
-        print!("{}", g.up);
+        anstream::print!("{}", retort::diagnostics::sql(&g.up));
     }
     Ok(0)
 }
@@ -1128,7 +1170,7 @@ fn inspect(cfg: &Config, from_models: bool, format: Format) -> Result<i32, Failu
         Format::Text => {
             // The DDL that creates the schema from nothing: readable and copy-pasteable.
             let g = retort::generate(&Default::default(), &catalog, &cfg.scope);
-            print!("{}", g.up);
+            anstream::print!("{}", retort::diagnostics::sql(&g.up));
         }
     }
     Ok(0)

@@ -1,5 +1,5 @@
-//! Shell integration: completion scripts that real shells load, and a man page, both generated
-//! from the same clap definitions as `--help`, so they never drift from the flags.
+//! Shell integration: completion scripts that real shells load, a man page (both generated from
+//! the clap definitions), and colour on a real pseudo-terminal but never in a pipe.
 
 mod common;
 
@@ -53,4 +53,50 @@ fn the_man_page_lists_every_command() {
     ] {
         assert!(o.stdout.contains(cmd), "{cmd} missing from the man page");
     }
+}
+
+/// Runs the binary under a pseudo-terminal (`script` from util-linux), so stdout and stderr are
+/// a TTY as in an interactive shell. Returns everything it printed.
+fn on_a_terminal(p: &Project, args: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = std::process::Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("{} {args}", env!("CARGO_BIN_EXE_retort")),
+        "/dev/null",
+    ])
+    .current_dir(p.dir.path())
+    .env("DATABASE_URL", &p.db.url)
+    .env_remove("NO_COLOR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .expect("`script` (util-linux, Debian's bsdutils) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn colour_on_a_terminal_and_none_when_piped() {
+    let p = Project::new("colour");
+    p.models("#[derive(Table)]\n#[indx(columns(id))]\npub struct T {\n    pub id: i64,\n}\n");
+    const ESC: &str = "\u{1b}[";
+    let tty = on_a_terminal(&p, "inspect --models", &[]);
+    assert!(tty.contains(ESC), "no colour on a terminal:\n{tty}");
+    assert!(tty.contains("did you mean #[index]"), "{tty}");
+    let piped = p.fails(2, &["inspect", "--models"]);
+    assert!(!piped.stderr.contains(ESC), "colour in a pipe:\n{piped}");
+    assert!(piped.stderr.contains("^^^^"), "{piped}");
+    let forced = p.fails(2, &["--color", "always", "inspect", "--models"]);
+    assert!(forced.stderr.contains(ESC), "--color always:\n{forced}");
+    let no_color = on_a_terminal(&p, "inspect --models", &[("NO_COLOR", "1")]);
+    assert!(
+        !no_color.contains(ESC),
+        "NO_COLOR on a terminal:\n{no_color}"
+    );
+    let never = on_a_terminal(&p, "--color never inspect --models", &[]);
+    assert!(
+        !never.contains(ESC),
+        "--color never on a terminal:\n{never}"
+    );
 }

@@ -598,12 +598,27 @@ fn bad_models_are_reported_with_locations() {
             let o = p.run_at(1, args);
             assert_eq!(o.code, 2, "{name}: retort {args:?}:\n{o}");
             assert!(
-                o.stderr.contains("cannot read the models"),
+                o.stderr.contains("could not read the models"),
                 "{name}: {args:?}:\n{o}"
             );
+            // Shown as rustc shows errors: `error: message`, then ` --> file:line:col`, the
+            // source line and a caret.
+            let (file, rest) = expected.split_once(':').unwrap();
+            let (line, rest) = rest.split_once(':').unwrap();
+            let (col, message) = rest.split_once(": ").unwrap();
+            let location = format!("--> {file}:{line}:{col}");
+            let lines: Vec<&str> = o.stderr.lines().collect();
+            let at = lines
+                .iter()
+                .position(|l| l.trim_start() == location)
+                .unwrap_or_else(|| panic!("{name}: {args:?}: no `{location}`:\n{o}"));
             assert!(
-                o.stderr.lines().any(|l| l.starts_with(expected)),
-                "{name}: {args:?}: expected a line starting with `{expected}`:\n{o}"
+                at > 0 && lines[at - 1].starts_with(&format!("error: {message}")),
+                "{name}: {args:?}: expected `error: {message}` above `{location}`:\n{o}"
+            );
+            assert!(
+                lines[at + 1..].iter().take(4).any(|l| l.contains('^')),
+                "{name}: {args:?}: no caret under the source line:\n{o}"
             );
         }
     }
