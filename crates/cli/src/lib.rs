@@ -52,6 +52,20 @@ pub fn generate_with(
     render(changes, opts)
 }
 
+/// Like `generate_with`, and refuses a migration whose changes, applied in memory, would not
+/// reach the models (a differ bug must never become a silently incomplete migration).
+pub fn generate_checked(
+    db: &Catalog,
+    models: &Catalog,
+    hints: &Hints,
+    opts: &RenderOptions,
+    scope: &Scope,
+) -> Result<Generated> {
+    let g = generate_with(db, models, hints, opts, scope);
+    retort_differ::verify(&scope.filter_ref(db), &scope.filter_ref(models), &g.changes)?;
+    Ok(g)
+}
+
 /// Renders ordered changes as a migration: up, and down from their reversed inverses.
 pub fn render(changes: Vec<Change>, opts: &RenderOptions) -> Generated {
     let down_changes = retort_differ::inverse(&changes);

@@ -436,13 +436,13 @@ fn autogenerate(
     }
     retort::refuse_empty_models(cfg, &models.catalog, &db, "the database")?;
     let t2 = Instant::now();
-    let generated = retort::generate_with(
+    let generated = retort::generate_checked(
         &db,
         &models.catalog,
         &retort::rename_hints(&models),
         opts,
         &cfg.scope,
-    );
+    )?;
     eprintln!(
         "read {} model table(s) in {:.0?}, {} database table(s) in {:.0?}, diffed and rendered in {:.0?}",
         models.catalog.tables().count(),
@@ -683,13 +683,13 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         "the schema the migrations build"
     };
     retort::refuse_empty_models(cfg, &models.catalog, &db, against_name)?;
-    let g = retort::generate_with(
+    let g = retort::generate_checked(
         &db,
         &models.catalog,
         &retort::rename_hints(&models),
         &Default::default(),
         &cfg.scope,
-    );
+    )?;
     // The model line to point at: the field for column changes, else the struct.
     let origin = |c: &retort_schema::Change| {
         use retort_schema::Change::*;

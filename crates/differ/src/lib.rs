@@ -2,9 +2,11 @@
 //! `diff` matches objects by key and compares normalised IR with `==`; `order` sorts the result.
 
 mod diff;
+mod guard;
 mod order;
 
 pub use diff::{diff_unordered, diff_unordered_with, table_shell, EnumValueRename, Hints, Rename};
+pub use guard::{verify, Unresolved};
 pub use order::order;
 
 use retort_schema::{Catalog, Change};
