@@ -40,7 +40,10 @@ pub fn connect(settings: &ConnectSettings) -> Result<postgres::Client, Error> {
     let has_roots = settings.sslrootcert.is_some();
     let check = Check::for_mode(settings.sslmode, has_roots);
     // A verify-* mode without roots fails here, before any traffic, saying which file is missing.
-    let tls = if settings.sslmode == SslMode::Disable {
+    // Unix sockets never use TLS, so a socket-only target needs no certificates either.
+    let tls = if settings.sslmode == SslMode::Disable
+        || settings.endpoints.iter().all(|e| e.is_socket())
+    {
         None
     } else {
         Some(MakeRustlsConnect::new(tls::client_config(settings, check)?))

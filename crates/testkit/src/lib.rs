@@ -1,5 +1,6 @@
 //! Dev-only helpers: a throwaway PostgreSQL cluster (initdb + pg_ctl, unix socket) and fresh
-//! per-test databases on the server named by `DATABASE_URL`.
+//! per-test databases on the server named by `DATABASE_URL` (any form retort-connect accepts
+//! for a URL, TLS included), and TLS clusters with certificates made at start-up.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -409,7 +410,7 @@ impl TestDb {
     pub fn create(name: &str) -> Result<TestDb> {
         let server = server_url()?;
         let admin_url = with_database(&server, "postgres");
-        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+        let mut admin = retort_connect::connect_str(&admin_url)
             .with_context(|| format!("connecting to the test server {admin_url}"))?;
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
         admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))?;
@@ -421,13 +422,13 @@ impl TestDb {
     }
 
     pub fn connect(&self) -> Result<postgres::Client> {
-        Ok(postgres::Client::connect(&self.url, postgres::NoTls)?)
+        Ok(retort_connect::connect_str(&self.url)?)
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+        if let Ok(mut admin) = retort_connect::connect_str(&self.admin_url) {
             let _ = admin.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
                 self.name
