@@ -142,12 +142,23 @@ fn load_dotenv(dir: &Path) {
         let line = line.strip_prefix("export ").unwrap_or(line);
         if let Some((k, v)) = line.split_once('=') {
             let k = k.trim();
-            let v = v.trim().trim_matches('"').trim_matches('\'');
+            let v = unquote(v.trim());
             if std::env::var_os(k).is_none() {
                 std::env::set_var(k, v);
             }
         }
     }
+}
+
+/// A `.env` value without one pair of surrounding quotes; a quote inside or at one end only (a
+/// password like `it's` or `pa'`) is part of the value.
+fn unquote(v: &str) -> &str {
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    v
 }
 
 /// Expands `${VAR}`; an unset variable is an error naming it.
@@ -225,6 +236,11 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    load_with(explicit, &|k| std::env::var(k).ok())
+}
+
+/// `load`, reading DATABASE_URL through `env` (tests pass their own).
+fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
     let path = locate(explicit)?;
     let root = path
         .parent()
@@ -247,8 +263,8 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
                 .join(", ")
         );
     }
-    let database_url = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+    let database_url = match env("DATABASE_URL") {
+        Some(url) if !url.is_empty() => Some(url),
         _ => raw.database.url,
     };
     let mut scope = Scope {
@@ -316,3 +332,73 @@ exclude = []
 # ix = "ix_%(column_0_label)s"
 # ck = "ck_%(table_name)s_%(column_0_name)s"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_values_lose_only_a_pair_of_quotes() {
+        assert_eq!(unquote("\"a b\""), "a b");
+        assert_eq!(unquote("'p@ss'"), "p@ss");
+        assert_eq!(unquote("p@ss/w:o#r?d'"), "p@ss/w:o#r?d'");
+        assert_eq!(unquote("'x"), "'x");
+        assert_eq!(unquote("'"), "'");
+    }
+
+    fn load_text(text: &str) -> Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, text)?;
+        load_with(Some(&path), &|_| None)
+    }
+
+    #[test]
+    fn database_parts_are_checked_and_quoted() {
+        let cfg = load_text(
+            "[database]\nhost = \"db\"\nport = 6543\nuser = \"app\"\npassword = \"p@ss/w:o#r?d'x\"\n",
+        )
+        .unwrap();
+        let conninfo = cfg.database_url().unwrap();
+        let params = retort_connect::Params::parse(&conninfo).unwrap();
+        assert_eq!(params.get("password"), Some("p@ss/w:o#r?d'x"));
+        assert_eq!(params.get("port"), Some("6543"));
+        assert!(!crate::redact::redact(&conninfo).contains("p@ss"));
+        let e = load_text("[database]\nurl = \"postgres://h/db\"\nhost = \"h\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("both `url` and parts"), "{e:#}");
+        let e = load_text("[database]\ndatabase = \"app\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("did you mean `dbname`"), "{e:#}");
+        let e = load_text("[database]\nport = [1]\n").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("expected a string or a number"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn the_init_template_offers_postgres_parts() {
+        for var in [
+            "POSTGRES_SERVER",
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD",
+            "POSTGRES_DB",
+        ] {
+            assert!(TEMPLATE.contains(&format!("${{{var}}}")), "{var}");
+        }
+        // Uncommenting the parts (and dropping `url`) gives a valid configuration.
+        let text = TEMPLATE
+            .replace("url = \"${DATABASE_URL}\"\n", "")
+            .replace("# host = ", "host = ")
+            .replace("# port = ", "port = ")
+            .replace("# user = ", "user = ")
+            .replace("# password = ", "password = ")
+            .replace("# dbname = ", "dbname = ")
+            .replace("# sslmode = ", "sslmode = ");
+        let cfg = load_text(&text).unwrap();
+        let keys: Vec<&str> = cfg.database_parts.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["dbname", "host", "password", "port", "sslmode", "user"]
+        );
+    }
+}

@@ -179,6 +179,39 @@ fn sslmodes_against_a_tls_server() {
         .connect(&url("localhost", "sslmode=verify-full"))
         .is_ok());
 
+    // prefer with an untrusting ~/.postgresql/root.crt: the handshake fails, plain is tried (libpq).
+    let wary = Env::new();
+    std::fs::create_dir_all(wary.home.path().join(".postgresql")).unwrap();
+    std::fs::copy(&t.other_ca, wary.home.path().join(".postgresql/root.crt")).unwrap();
+    let mut client = wary.connect(&url("localhost", "")).unwrap();
+    assert!(!uses_tls(&mut client));
+    fails_with(
+        wary.connect(&url("localhost", "sslmode=require")),
+        &["sslmode=require", "not trusted", "root.crt"],
+    );
+
+    // SCRAM with channel binding over TLS (tls-server-end-point from the certificate).
+    let bound = url(
+        "localhost",
+        &format!(
+            "sslmode=verify-full&sslrootcert={}&channel_binding=require",
+            p(&t.ca)
+        ),
+    );
+    assert!(uses_tls(&mut env.connect(&bound).unwrap()));
+
+    // Several hosts: the first that accepts wins; every failure is listed otherwise.
+    let hosts = format!(
+        "host=127.0.0.1,localhost port=1,{port} user=app password='{}' dbname=appdb sslmode=require",
+        PASSWORD.replace('\'', "\\'")
+    );
+    assert!(env.connect(&hosts).is_ok());
+    let e = fails_with(
+        env.connect("host=127.0.0.1,localhost port=1,2 user=app password=x sslmode=disable"),
+        &["127.0.0.1:1: ", "localhost:2: "],
+    );
+    assert!(e.contains("refused"), "{e}");
+
     // A wrong password names the server's reason, never the password.
     fails_with(
         env.connect(&format!(
