@@ -92,8 +92,18 @@ fn check_keyword(key: &str, origin: &str) -> Result<(), Error> {
         "ssl" | "tls" | "ssl_mode" => " (did you mean `sslmode`?)",
         _ => "",
     };
+    // Only a word that looks like a keyword is echoed: a stray piece of a badly quoted password
+    // must not reach the terminal.
+    let shown = if !key.is_empty()
+        && key.len() <= 40
+        && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+    {
+        format!("`{key}`")
+    } else {
+        "(not shown: it does not look like a keyword; is a value with spaces unquoted?)".to_string()
+    };
     Err(Error::Settings(format!(
-        "unknown connection parameter `{key}` ({origin}){hint}; known: {}",
+        "unknown connection parameter {shown} ({origin}){hint}; known: {}",
         KEYWORDS.join(", ")
     )))
 }
@@ -208,9 +218,9 @@ pub fn parse_keyword_value(s: &str) -> Result<Params, Error> {
             i += 1;
         }
         if i >= n || chars[i] != '=' {
-            return Err(Error::Settings(format!(
-                "missing `=` after `{key}` in the connection string (expected key=value pairs or a postgres:// URL)"
-            )));
+            return Err(Error::Settings(
+                "a word without `=` in the connection string: expected key=value pairs (quote a value holding spaces: key='a b') or a postgres:// URL".into(),
+            ));
         }
         i += 1;
         while i < n && chars[i].is_whitespace() {
@@ -360,9 +370,10 @@ pub fn parse_url(url: &str) -> Result<Params, Error> {
                 }
             };
             if !port.is_empty() && !port.chars().all(|c| c.is_ascii_digit()) {
-                return Err(Error::Settings(format!(
-                    "invalid port `{port}` in the connection URL: an unencoded `:` or `/` in the password? percent-encode it (%3A, %2F) or use [database] parts"
-                )));
+                return Err(Error::Settings(
+                    "invalid port in the connection URL: an unencoded `:`, `/` or `?` in the password? percent-encode it (%3A, %2F, %3F) or use [database] parts"
+                        .into(),
+                ));
             }
             hosts.push(host);
             ports.push(port.to_string());
@@ -383,9 +394,9 @@ pub fn parse_url(url: &str) -> Result<Params, Error> {
     if let Some(q) = query {
         for pair in q.split('&').filter(|s| !s.is_empty()) {
             let (k, v) = pair.split_once('=').ok_or_else(|| {
-                Error::Settings(format!(
-                    "query parameter `{pair}` of the connection URL has no `=`"
-                ))
+                Error::Settings(
+                    "a query parameter of the connection URL has no `=` (an unencoded `?` or `&` in the password? percent-encode it as %3F, %26)".into(),
+                )
             })?;
             let k = percent_decode(k, "query")?;
             let v = percent_decode(v, "query")?;
@@ -502,7 +513,14 @@ mod tests {
         let e = Params::parse("host=h password='abc").unwrap_err();
         assert!(e.to_string().contains("unterminated"), "{e}");
         let e = Params::parse("host").unwrap_err();
-        assert!(e.to_string().contains("missing `=`"), "{e}");
+        assert!(e.to_string().contains("without `=`"), "{e}");
+        // Pieces of a badly quoted password are not echoed.
+        let e = Params::parse("user=u password=Secret Pa55=x").unwrap_err();
+        assert!(!e.to_string().contains("Pa55"), "{e}");
+        let e = Params::parse("user=u password=Secret Pa55").unwrap_err();
+        assert!(!e.to_string().contains("Pa55"), "{e}");
+        let e = Params::parse("postgres://u:a?b@h/db").unwrap_err();
+        assert!(!e.to_string().contains("a?b"), "{e}");
         let e = Params::parse("database=x").unwrap_err();
         assert!(e.to_string().contains("dbname"), "{e}");
     }

@@ -190,6 +190,12 @@ fn sslmodes_against_a_tls_server() {
         &["sslmode=require", "not trusted", "root.crt"],
     );
 
+    // sslrootcert=system: the test CA is in no system store.
+    fails_with(
+        env.connect(&url("localhost", "sslrootcert=system")),
+        &["sslmode=verify-full", "system trust store"],
+    );
+
     // SCRAM with channel binding over TLS (tls-server-end-point from the certificate).
     let bound = url(
         "localhost",
