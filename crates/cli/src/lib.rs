@@ -129,8 +129,14 @@ pub fn settings(url: &str) -> Result<retort_connect::ConnectSettings> {
     for p in s.passwords() {
         redact::register_secret(p);
     }
+    // Once per process, though check/verify resolve the settings more than once.
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
     for w in &s.warnings {
-        eprintln!("warning: {}", redact(w));
+        if !warned.contains(w) {
+            eprintln!("warning: {}", redact(w));
+            warned.push(w.clone());
+        }
     }
     Ok(s)
 }
