@@ -1,5 +1,7 @@
 //! `retort.toml`: where the models and migrations are, which schemas are managed, which database.
 //! Values may use `${ENV}`; a `.env` file next to the config fills unset variables; DATABASE_URL wins.
+//! `[database]` is either `url` (a URL or libpq key=value string) or libpq parts (`host`, `port`,
+//! `user`, `password`, `dbname`, `sslmode`, ...), checked and resolved by retort-connect.
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
@@ -24,10 +26,34 @@ struct RawConfig {
     naming: retort_schema::NamingConvention,
 }
 
+/// `url`, or the parts; unknown keys are refused by `retort_connect::Params::from_parts`.
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct RawDatabase {
     url: Option<String>,
+    #[serde(flatten)]
+    parts: std::collections::BTreeMap<String, toml::Value>,
+}
+
+/// `[database]` parts as strings (`port = 5432` is fine), keys checked, `${VAR}` not expanded.
+fn database_parts(
+    parts: std::collections::BTreeMap<String, toml::Value>,
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (k, v) in parts {
+        let v = match v {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => if b { "1" } else { "0" }.to_string(),
+            other => bail!(
+                "[database] {k}: expected a string or a number, found {}",
+                other.type_str()
+            ),
+        };
+        out.push((k, v));
+    }
+    // Unknown keys fail here, before any variable is needed.
+    retort_connect::Params::from_parts(out.iter().map(|(k, _)| (k.as_str(), "")))?;
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +120,8 @@ pub struct Config {
     /// The URL as written (DATABASE_URL or retort.toml), `${VAR}` not yet expanded: commands that
     /// need no database never fail on an unset variable.
     pub database_url: Option<String>,
+    /// `[database]` parts (`host`, `user`, `password`, ...) as written, used when there is no URL.
+    pub database_parts: Vec<(String, String)>,
     pub model_paths: Vec<String>,
     pub migrations_dir: PathBuf,
     pub scope: Scope,
@@ -114,12 +142,23 @@ fn load_dotenv(dir: &Path) {
         let line = line.strip_prefix("export ").unwrap_or(line);
         if let Some((k, v)) = line.split_once('=') {
             let k = k.trim();
-            let v = v.trim().trim_matches('"').trim_matches('\'');
+            let v = unquote(v.trim());
             if std::env::var_os(k).is_none() {
                 std::env::set_var(k, v);
             }
         }
     }
+}
+
+/// A `.env` value without one pair of surrounding quotes; a quote inside or at one end only (a
+/// password like `it's` or `pa'`) is part of the value.
+fn unquote(v: &str) -> &str {
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    v
 }
 
 /// Expands `${VAR}`; an unset variable is an error naming it.
@@ -142,14 +181,36 @@ pub fn expand_env(s: &str) -> Result<String> {
 }
 
 impl Config {
-    /// The database URL with `${VAR}` expanded; an error says how to configure one.
+    /// The connection string with `${VAR}` expanded: the URL (DATABASE_URL, --database-url or
+    /// `[database] url`), else the `[database]` parts as a quoted libpq key=value string (any
+    /// character in a part survives), else "" when only PG* variables are set. Its password is
+    /// registered for redaction.
     pub fn database_url(&self) -> Result<String> {
-        let raw = self.database_url.as_deref().ok_or_else(|| {
-            anyhow!("no database configured: set DATABASE_URL, pass --database-url, or set [database] url in retort.toml")
-        })?;
-        let url = expand_env(raw).context("in [database] url of retort.toml")?;
-        crate::redact::register_url(&url);
-        Ok(url)
+        if let Some(raw) = self.database_url.as_deref() {
+            let url = expand_env(raw).context("in [database] url of retort.toml")?;
+            crate::redact::register_url(&url);
+            return Ok(url);
+        }
+        if !self.database_parts.is_empty() {
+            let mut expanded = Vec::new();
+            for (k, v) in &self.database_parts {
+                let v =
+                    expand_env(v).with_context(|| format!("in [database] {k} of retort.toml"))?;
+                if k == "password" {
+                    crate::redact::register_secret(&v);
+                }
+                expanded.push((k.as_str(), v));
+            }
+            let params = retort_connect::Params::from_parts(expanded)?;
+            return Ok(params.to_conninfo());
+        }
+        if ["PGHOST", "PGHOSTADDR", "PGDATABASE", "PGUSER", "PGPORT"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+        {
+            return Ok(String::new());
+        }
+        Err(anyhow!("no database configured: set DATABASE_URL, pass --database-url, set [database] url or its parts (host, user, password, dbname, ...) in retort.toml, or set PGHOST/PGDATABASE"))
     }
 }
 
@@ -175,6 +236,11 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 pub fn load(explicit: Option<&Path>) -> Result<Config> {
+    load_with(explicit, &|k| std::env::var(k).ok())
+}
+
+/// `load`, reading DATABASE_URL through `env` (tests pass their own).
+fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
     let path = locate(explicit)?;
     let root = path
         .parent()
@@ -184,8 +250,21 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let raw: RawConfig = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let database_url = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+    let database_parts =
+        database_parts(raw.database.parts).map_err(|e| anyhow!("{}: {e:#}", path.display()))?;
+    if raw.database.url.is_some() && !database_parts.is_empty() {
+        bail!(
+            "{}: [database] has both `url` and parts ({}): use one or the other",
+            path.display(),
+            database_parts
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let database_url = match env("DATABASE_URL") {
+        Some(url) if !url.is_empty() => Some(url),
         _ => raw.database.url,
     };
     let mut scope = Scope {
@@ -204,6 +283,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
         migrations_dir: root.join(&raw.migrations.dir),
         root,
         database_url,
+        database_parts,
         model_paths: raw.models.paths,
         scope,
         naming: raw.naming,
@@ -214,8 +294,19 @@ pub fn load(explicit: Option<&Path>) -> Result<Config> {
 pub const TEMPLATE: &str = r#"# Retort configuration. Paths are relative to this file.
 
 [database]
-# `${VAR}` reads the environment (and a .env file next to this one); DATABASE_URL always wins.
+# `${VAR}` reads the environment (and a .env file next to this one); DATABASE_URL (and
+# --database-url) always win. Either a URL (or a libpq key=value string)...
 url = "${DATABASE_URL}"
+# ...or, instead of `url`, the parts, e.g. from the POSTGRES_* variables of a FastAPI-style .env.
+# No URL encoding: a password may hold @ / : # ? ' as it is. Unset parts come from PGHOST, PGPORT,
+# PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ..., then ~/.pgpass, then libpq's defaults.
+# host = "${POSTGRES_SERVER}"
+# port = 5432
+# user = "${POSTGRES_USER}"
+# password = "${POSTGRES_PASSWORD}"
+# dbname = "${POSTGRES_DB}"
+# sslmode = "prefer"  # disable | allow | prefer (default) | require | verify-ca | verify-full
+# sslrootcert = "/path/to/ca.crt"  # or "system"; sslcert/sslkey for client certificates
 
 [models]
 # Files (globs allowed) holding #[derive(Table)] structs and #[derive(DbEnum)] enums.
@@ -241,3 +332,73 @@ exclude = []
 # ix = "ix_%(column_0_label)s"
 # ck = "ck_%(table_name)s_%(column_0_name)s"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_values_lose_only_a_pair_of_quotes() {
+        assert_eq!(unquote("\"a b\""), "a b");
+        assert_eq!(unquote("'p@ss'"), "p@ss");
+        assert_eq!(unquote("p@ss/w:o#r?d'"), "p@ss/w:o#r?d'");
+        assert_eq!(unquote("'x"), "'x");
+        assert_eq!(unquote("'"), "'");
+    }
+
+    fn load_text(text: &str) -> Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, text)?;
+        load_with(Some(&path), &|_| None)
+    }
+
+    #[test]
+    fn database_parts_are_checked_and_quoted() {
+        let cfg = load_text(
+            "[database]\nhost = \"db\"\nport = 6543\nuser = \"app\"\npassword = \"p@ss/w:o#r?d'x\"\n",
+        )
+        .unwrap();
+        let conninfo = cfg.database_url().unwrap();
+        let params = retort_connect::Params::parse(&conninfo).unwrap();
+        assert_eq!(params.get("password"), Some("p@ss/w:o#r?d'x"));
+        assert_eq!(params.get("port"), Some("6543"));
+        assert!(!crate::redact::redact(&conninfo).contains("p@ss"));
+        let e = load_text("[database]\nurl = \"postgres://h/db\"\nhost = \"h\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("both `url` and parts"), "{e:#}");
+        let e = load_text("[database]\ndatabase = \"app\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("did you mean `dbname`"), "{e:#}");
+        let e = load_text("[database]\nport = [1]\n").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("expected a string or a number"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn the_init_template_offers_postgres_parts() {
+        for var in [
+            "POSTGRES_SERVER",
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD",
+            "POSTGRES_DB",
+        ] {
+            assert!(TEMPLATE.contains(&format!("${{{var}}}")), "{var}");
+        }
+        // Uncommenting the parts (and dropping `url`) gives a valid configuration.
+        let text = TEMPLATE
+            .replace("url = \"${DATABASE_URL}\"\n", "")
+            .replace("# host = ", "host = ")
+            .replace("# port = ", "port = ")
+            .replace("# user = ", "user = ")
+            .replace("# password = ", "password = ")
+            .replace("# dbname = ", "dbname = ")
+            .replace("# sslmode = ", "sslmode = ");
+        let cfg = load_text(&text).unwrap();
+        let keys: Vec<&str> = cfg.database_parts.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["dbname", "host", "password", "port", "sslmode", "user"]
+        );
+    }
+}

@@ -175,10 +175,47 @@ pub fn read_models(
     Ok(models)
 }
 
-/// Connects to PostgreSQL, with a message that says which URL failed and why.
+/// Connects to PostgreSQL (URL or key=value string; see retort-connect), with a message that
+/// says which server failed and why.
 pub fn connect(url: &str) -> Result<postgres::Client> {
-    postgres::Client::connect(url, postgres::NoTls)
-        .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+    connect_settings(&settings(url)?, "")
+}
+
+/// Resolves a connection string (PG* variables, ~/.pgpass, defaults), registering every
+/// password for redaction and printing libpq's warnings.
+pub fn settings(url: &str) -> Result<retort_connect::ConnectSettings> {
+    let s = retort_connect::ConnectSettings::from_conninfo(url)
+        .map_err(|e| anyhow::anyhow!("invalid database settings: {}", redact(&e.to_string())))?;
+    for p in s.passwords() {
+        redact::register_secret(p);
+    }
+    // Once per process, though check/verify resolve the settings more than once.
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    for w in &s.warnings {
+        if !warned.contains(w) {
+            eprintln!("warning: {}", redact(w));
+            warned.push(w.clone());
+        }
+    }
+    Ok(s)
+}
+
+fn connect_settings(
+    s: &retort_connect::ConnectSettings,
+    purpose: &str,
+) -> Result<postgres::Client> {
+    retort_connect::connect(s).map_err(|e| match e {
+        retort_connect::Error::Connect { target, reasons } => anyhow::anyhow!(
+            "cannot connect to the database at {}{purpose}: {}",
+            redact(&target),
+            redact(&reasons.join("; "))
+        ),
+        other => anyhow::anyhow!(
+            "cannot connect to the database: {}",
+            redact(&other.to_string())
+        ),
+    })
 }
 
 /// Hides the credentials of a connection string (see `redact`).
@@ -324,16 +361,15 @@ mod tests {
 /// A throwaway database on the configured server, dropped on drop: the place where `check`,
 /// `verify` and `stamp --verify` replay migrations without touching the real database.
 pub struct ScratchDb {
-    admin: postgres::Config,
-    pub config: postgres::Config,
+    admin: retort_connect::ConnectSettings,
+    /// The scratch database: the configured server and credentials, another dbname.
+    pub settings: retort_connect::ConnectSettings,
     name: String,
 }
 
 impl ScratchDb {
     pub fn create(url: &str) -> Result<ScratchDb> {
-        let base: postgres::Config = url
-            .parse()
-            .with_context(|| format!("invalid database URL {}", redact(url)))?;
+        let base = settings(url)?;
         let name = format!(
             "retort_scratch_{}_{}",
             std::process::id(),
@@ -342,34 +378,26 @@ impl ScratchDb {
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(0)
         );
-        let mut admin = base.clone();
-        admin.dbname("postgres");
-        let mut client = admin.connect(postgres::NoTls).with_context(|| {
-            format!(
-                "cannot connect to the database at {} to create a scratch database",
-                redact(url)
-            )
-        })?;
+        let admin = base.with_dbname("postgres");
+        let mut client = connect_settings(&admin, " to create a scratch database")?;
         client
             .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
             .context("cannot create a scratch database (does the user have CREATEDB?)")?;
-        let mut config = base;
-        config.dbname(&name);
         Ok(ScratchDb {
+            settings: base.with_dbname(&name),
             admin,
-            config,
             name,
         })
     }
 
     pub fn connect(&self) -> Result<postgres::Client> {
-        Ok(self.config.connect(postgres::NoTls)?)
+        connect_settings(&self.settings, "")
     }
 }
 
 impl Drop for ScratchDb {
     fn drop(&mut self) {
-        if let Ok(mut c) = self.admin.connect(postgres::NoTls) {
+        if let Ok(mut c) = retort_connect::connect(&self.admin) {
             let _ = c.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name

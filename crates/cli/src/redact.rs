@@ -28,11 +28,13 @@ pub fn register_secret(secret: &str) {
 
 /// Registers the password of a connection string (URL or `key=value`), if it has one.
 pub fn register_url(url: &str) {
-    if let Ok(cfg) = url.parse::<postgres::Config>() {
-        if let Some(p) = cfg.get_password() {
-            if let Ok(p) = std::str::from_utf8(p) {
-                register_secret(p);
-            }
+    if let Ok(params) = retort_connect::Params::parse(url) {
+        if let Some(p) = params.get("password") {
+            register_secret(p);
+        }
+    } else if let Ok(cfg) = url.parse::<postgres::Config>() {
+        if let Some(p) = cfg.get_password().and_then(|p| std::str::from_utf8(p).ok()) {
+            register_secret(p);
         }
     }
     if let Ok(p) = std::env::var("PGPASSWORD") {

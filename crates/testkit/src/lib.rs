@@ -1,5 +1,6 @@
 //! Dev-only helpers: a throwaway PostgreSQL cluster (initdb + pg_ctl, unix socket) and fresh
-//! per-test databases on the server named by `DATABASE_URL`.
+//! per-test databases on the server named by `DATABASE_URL` (any form retort-connect accepts
+//! for a URL, TLS included), and TLS clusters with certificates made at start-up.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -98,23 +99,134 @@ fn free_port() -> Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
-/// A throwaway PostgreSQL cluster listening on a unix socket only. Stopped and deleted on drop.
+/// How to start a `PgCluster`: the default is a unix socket only, trusting every local user.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// Also listen on 127.0.0.1 (same port as the socket).
+    pub tcp: bool,
+    /// Generate certificates (see `TlsFiles`) and turn `ssl` on; implies `tcp`.
+    pub tls: bool,
+    /// pg_hba.conf lines placed before the defaults (`local all all trust`, and for TCP
+    /// `host all all 127.0.0.1/32 scram-sha-256`): first match wins.
+    pub hba: Vec<String>,
+}
+
+/// Certificates made at start-up for a TLS cluster: one CA signs the server certificate (valid
+/// for `localhost` only, not 127.0.0.1) and a client certificate for the user `certuser`;
+/// `other_ca` signs nothing the server uses.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub other_ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// The user name in the client certificate (`CN`).
+    pub client_user: String,
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Writes the certificates of `TlsFiles` into `dir`.
+pub fn make_certificates(dir: &Path) -> Result<TlsFiles> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose,
+    };
+    let ca = |name: &str| -> Result<(String, Issuer<'static, KeyPair>)> {
+        let key = KeyPair::generate()?;
+        let mut p = CertificateParams::new(Vec::<String>::new())?;
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let cert = p.self_signed(&key)?;
+        Ok((cert.pem(), Issuer::new(p, key)))
+    };
+    let (ca_pem, ca_issuer) = ca("Retort test CA")?;
+    let (other_pem, _) = ca("Some other CA")?;
+    let leaf = |names: Vec<String>,
+                cn: &str,
+                usage: ExtendedKeyUsagePurpose|
+     -> Result<(String, String)> {
+        let key = KeyPair::generate()?;
+        let mut p = CertificateParams::new(names)?;
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.extended_key_usages = vec![usage];
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let cert = p.signed_by(&key, &ca_issuer)?;
+        Ok((cert.pem(), key.serialize_pem()))
+    };
+    let (server_pem, server_key) = leaf(
+        vec!["localhost".into()],
+        "localhost",
+        ExtendedKeyUsagePurpose::ServerAuth,
+    )?;
+    let client_user = "certuser".to_string();
+    let (client_pem, client_key) = leaf(vec![], &client_user, ExtendedKeyUsagePurpose::ClientAuth)?;
+    let files = TlsFiles {
+        ca: dir.join("ca.crt"),
+        other_ca: dir.join("other-ca.crt"),
+        server_cert: dir.join("server.crt"),
+        server_key: dir.join("server.key"),
+        client_cert: dir.join("client.crt"),
+        client_key: dir.join("client.key"),
+        client_user,
+    };
+    std::fs::write(&files.ca, ca_pem)?;
+    std::fs::write(&files.other_ca, other_pem)?;
+    std::fs::write(&files.server_cert, server_pem)?;
+    write_private(&files.server_key, &server_key)?;
+    std::fs::write(&files.client_cert, client_pem)?;
+    write_private(&files.client_key, &client_key)?;
+    Ok(files)
+}
+
+/// A throwaway PostgreSQL cluster on a unix socket (and optionally 127.0.0.1, with TLS).
+/// Stopped and deleted on drop.
 pub struct PgCluster {
     dir: PathBuf,
     port: u16,
     bin: PathBuf,
     stopped: bool,
+    tcp: bool,
+    tls: Option<TlsFiles>,
 }
 
 impl PgCluster {
     /// initdb into a fresh temp dir and start the server on a free port.
     pub fn start() -> Result<PgCluster> {
+        Self::start_with(&ClusterOptions::default())
+    }
+
+    /// Like `start`, with TCP, TLS and pg_hba rules as asked.
+    pub fn start_with(opts: &ClusterOptions) -> Result<PgCluster> {
         let bin = pg_bin_dir()?;
         ensure_postgres_user()?;
         let dir = tempfile::Builder::new()
             .prefix("retort-pg-")
             .tempdir()?
             .keep();
+        let tcp = opts.tcp || opts.tls;
+        let tls = if opts.tls {
+            let certs = dir.join("certs");
+            std::fs::create_dir_all(&certs)?;
+            Some(make_certificates(&certs)?)
+        } else {
+            None
+        };
         if is_root() {
             let st = Command::new("chown")
                 .args(["-R", "postgres"])
@@ -144,9 +256,31 @@ impl PgCluster {
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         }
+        if tcp || !opts.hba.is_empty() {
+            let mut hba = opts.hba.join("\n");
+            hba.push_str("\nlocal all all trust\n");
+            if tcp {
+                hba.push_str("host all all 127.0.0.1/32 scram-sha-256\n");
+            }
+            std::fs::write(data.join("pg_hba.conf"), hba)?;
+        }
+        if let Some(t) = &tls {
+            use std::io::Write;
+            let mut conf = std::fs::OpenOptions::new()
+                .append(true)
+                .open(data.join("postgresql.conf"))?;
+            writeln!(
+                conf,
+                "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nssl_ca_file = '{}'",
+                t.server_cert.display(),
+                t.server_key.display(),
+                t.ca.display()
+            )?;
+        }
         let port = free_port()?;
+        let listen = if tcp { "127.0.0.1" } else { "" };
         let opts = format!(
-            "-k {} -h '' -p {port} -F -c synchronous_commit=off -c full_page_writes=off -c max_connections=100",
+            "-k {} -h '{listen}' -p {port} -F -c synchronous_commit=off -c full_page_writes=off -c max_connections=100",
             dir.display()
         );
         let log = dir.join("server.log").to_string_lossy().to_string();
@@ -169,7 +303,30 @@ impl PgCluster {
             port,
             bin,
             stopped: false,
+            tcp,
+            tls,
         })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The certificates of a TLS cluster.
+    pub fn tls(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref()
+    }
+
+    /// Whether the server listens on 127.0.0.1.
+    pub fn tcp(&self) -> bool {
+        self.tcp
+    }
+
+    /// A superuser session over the unix socket (no password, no TLS).
+    pub fn admin(&self) -> Result<postgres::Client> {
+        let url = self.url("postgres");
+        postgres::Client::connect(&url, postgres::NoTls)
+            .with_context(|| format!("connecting to {url}"))
     }
 
     /// Connection URL for `db` on this cluster (libpq and rust-postgres both accept it).
@@ -253,7 +410,7 @@ impl TestDb {
     pub fn create(name: &str) -> Result<TestDb> {
         let server = server_url()?;
         let admin_url = with_database(&server, "postgres");
-        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+        let mut admin = retort_connect::connect_str(&admin_url)
             .with_context(|| format!("connecting to the test server {admin_url}"))?;
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
         admin.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))?;
@@ -265,13 +422,13 @@ impl TestDb {
     }
 
     pub fn connect(&self) -> Result<postgres::Client> {
-        Ok(postgres::Client::connect(&self.url, postgres::NoTls)?)
+        Ok(retort_connect::connect_str(&self.url)?)
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+        if let Ok(mut admin) = retort_connect::connect_str(&self.admin_url) {
             let _ = admin.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
                 self.name
