@@ -3,6 +3,7 @@
 
 pub mod canon;
 pub mod config;
+pub mod manage;
 pub mod redact;
 
 use anyhow::{Context, Result};
@@ -18,6 +19,8 @@ pub struct Generated {
     pub changes: Vec<Change>,
     pub up: String,
     pub down: String,
+    /// For each change, whether the models declare what it concerns or are silent about it.
+    pub in_models: Vec<manage::Provenance>,
 }
 
 impl Generated {
@@ -52,6 +55,10 @@ pub fn generate_with(
     Generated {
         up: retort_render::render_body_with(&changes, opts),
         down: retort_render::render_body_with(&down_changes, opts),
+        in_models: changes
+            .iter()
+            .map(|c| manage::provenance(c, &models))
+            .collect(),
         changes,
     }
 }

@@ -368,9 +368,10 @@ fn autogenerate(
     }
     retort::refuse_empty_models(cfg, &models.catalog, &db, "the database")?;
     let t2 = Instant::now();
+    let target = retort::manage::overlay(&models, &models.catalog, &db, &cfg.manage);
     let generated = retort::generate_with(
         &db,
-        &models.catalog,
+        &target,
         &retort::rename_hints(&models),
         opts,
         &cfg.scope,
@@ -523,9 +524,15 @@ fn diff(
     let g = autogenerate(cfg, &mut client, opts, allow_mass_drop)?;
     if format == Format::Json {
         let hazards = retort_render::hazards(&g.changes);
+        let changes: Vec<serde_json::Value> = g
+            .changes
+            .iter()
+            .zip(&g.in_models)
+            .map(|(c, p)| with_provenance(c, *p))
+            .collect();
         let v = serde_json::json!({
             "format_version": 1,
-            "changes": g.changes,
+            "changes": changes,
             "hazards": hazards,
             "up": g.up,
             "down": g.down,
@@ -534,9 +541,46 @@ fn diff(
     } else if g.is_empty() {
         println!("no changes: the database matches the models");
     } else {
+        print!("{}", not_declared_summary(&g));
         print!("{}", g.up);
     }
     Ok(0)
+}
+
+/// A change as JSON with its `in_models` field (see `retort::manage::Provenance`).
+fn with_provenance(c: &retort_schema::Change, p: retort::manage::Provenance) -> serde_json::Value {
+    let mut v = serde_json::to_value(c).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.insert("in_models".into(), p.key().into());
+    }
+    v
+}
+
+/// SQL comment lines naming the changes that remove what the models never mention (empty when
+/// there is none): the ones `[manage]` in retort.toml decides about.
+fn not_declared_summary(g: &retort::Generated) -> String {
+    let silent: Vec<&retort_schema::Change> = g
+        .changes
+        .iter()
+        .zip(&g.in_models)
+        .filter(|(_, p)| **p == retort::manage::Provenance::NotDeclared)
+        .map(|(c, _)| c)
+        .collect();
+    if silent.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "-- {} change(s) remove what the models do not declare (they are silent about it; \
+         see [manage] in retort.toml):\n",
+        silent.len()
+    );
+    for c in silent {
+        out.push_str(&format!(
+            "--   {} (not declared in the models)\n",
+            describe(c)
+        ));
+    }
+    out
 }
 
 fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
@@ -572,9 +616,10 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         "the schema the migrations build"
     };
     retort::refuse_empty_models(cfg, &models.catalog, &db, against_name)?;
+    let target = retort::manage::overlay(&models, &models.catalog, &db, &cfg.manage);
     let g = retort::generate_with(
         &db,
-        &models.catalog,
+        &target,
         &retort::rename_hints(&models),
         &Default::default(),
         &cfg.scope,
@@ -603,10 +648,12 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         let changes: Vec<serde_json::Value> = g
             .changes
             .iter()
-            .map(|c| {
+            .zip(&g.in_models)
+            .map(|(c, p)| {
                 serde_json::json!({
                     "summary": describe(c),
                     "model": origin(c),
+                    "in_models": p.key(),
                     "change": c,
                 })
             })
@@ -636,10 +683,10 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
                 "{} change(s) in the models that no migration makes yet (compared with {against}):",
                 g.changes.len()
             );
-            for c in &g.changes {
+            for (c, p) in g.changes.iter().zip(&g.in_models) {
                 match origin(c) {
-                    Some(o) => println!("  {o}: {}", describe(c)),
-                    None => println!("  {}", describe(c)),
+                    Some(o) => println!("  {o}: {} ({})", describe(c), p.label()),
+                    None => println!("  {} ({})", describe(c), p.label()),
                 }
             }
             println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
