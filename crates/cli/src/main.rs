@@ -446,7 +446,7 @@ fn revision(
             heads
         }
     };
-    let (up, down, changes) = match source {
+    let (up, down, changes, in_models) = match source {
         Source::Database => {
             let mut client = connect(cfg)?;
             require_at_heads(&graph, &mut client, cfg)?;
@@ -455,7 +455,7 @@ fn revision(
                 println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
                 return Ok(0);
             }
-            (g.up, g.down, g.changes)
+            (g.up, g.down, g.changes, g.in_models)
         }
         Source::Baseline => {
             let models = read_models(cfg)?;
@@ -473,9 +473,9 @@ fn revision(
                 opts,
                 &cfg.scope,
             );
-            (g.up, g.down, g.changes)
+            (g.up, g.down, g.changes, g.in_models)
         }
-        Source::Manual => (String::new(), String::new(), Vec::new()),
+        Source::Manual => (String::new(), String::new(), Vec::new(), Vec::new()),
     };
     let m = migrate::write_revision(
         &cfg.migrations_dir,
@@ -488,8 +488,13 @@ fn revision(
         },
     )?;
     println!("created {}", m.dir.display());
-    for c in &changes {
-        println!("  {}", describe(c));
+    for (c, p) in changes.iter().zip(&in_models) {
+        match p {
+            retort::manage::Provenance::NotDeclared => {
+                println!("  {} ({})", describe(c), p.label())
+            }
+            retort::manage::Provenance::Declared => println!("  {}", describe(c)),
+        }
     }
     for h in retort_render::hazards(&changes) {
         println!("  WARNING ({}): {}", h.kind.label(), h.message);
@@ -835,6 +840,12 @@ fn stamp(cfg: &Config, target: &str, purge: bool, verify: bool) -> Result<i32, F
             retort::introspect(&mut sc, &cfg.scope)?
         } else {
             retort::schema_at(&mut sc, &graph, target, &cfg.scope)?
+        };
+        // What the models leave to the database (a SeaORM project's extra indexes, say) is not
+        // in the migrations either: it does not stand in the way.
+        let expected = match retort::read_models(cfg) {
+            Ok(models) => retort::manage::overlay(&models, &expected, &live, &cfg.manage),
+            Err(_) => expected,
         };
         let g = retort::generate(&live, &expected, &cfg.scope);
         if !g.is_empty() {

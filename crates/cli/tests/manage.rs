@@ -116,6 +116,16 @@ fn seaorm_entities_leave_what_they_cannot_say_to_the_database() {
     assert_eq!(v["changes"], serde_json::json!([]), "{o}");
     let o = p.ok(&["check", "--live"]);
     assert!(o.stdout.contains("models match the database"), "{o}");
+    // Adopting it: a baseline of the entities, stamped after verification, although the database
+    // has much the baseline does not.
+    p.ok_at(1, &["revision", "--baseline", "-m", "baseline"]);
+    let o = p.ok(&["stamp", "head", "--verify"]);
+    assert!(o.stdout.contains("verified"), "{o}");
+    let o = p.ok(&["check"]);
+    assert!(
+        o.stdout.contains("models match what the migrations build"),
+        "{o}"
+    );
 
     // What the entities do declare still diffs: a type, a new column, `unique`.
     p.models(&entities(
@@ -141,7 +151,7 @@ fn seaorm_entities_leave_what_they_cannot_say_to_the_database() {
     assert!(!o.stdout.contains("not declared in the models"), "{o}");
 
     // Applied, the database keeps everything the entities never mention.
-    p.ok_at(1, &["revision", "--autogenerate", "-m", "subtitle"]);
+    p.ok_at(2, &["revision", "--autogenerate", "-m", "subtitle"]);
     p.ok(&["upgrade", "head"]);
     for index in [
         "post_author_created",
@@ -220,6 +230,13 @@ fn manage_in_retort_toml_brings_the_drops_back() {
     let changes = v["changes"].as_array().unwrap();
     assert!(
         changes.iter().all(|c| c["in_models"] == "not_declared"),
+        "{o}"
+    );
+
+    let o = p.ok_at(1, &["revision", "--autogenerate", "-m", "drop extras"]);
+    assert!(
+        o.stdout
+            .contains("  DROP INDEX public.post_tags (not declared in the models)\n"),
         "{o}"
     );
 
