@@ -173,6 +173,36 @@ fn seaorm_entities_leave_what_they_cannot_say_to_the_database() {
     assert_eq!(post.checks.len(), 1);
     assert!(post.foreign_keys[0].deferrable);
     assert_eq!(post.column("body").unwrap().default.as_deref(), Some("''"));
+
+    // Dropping a column drops its unmanaged GIN index with it, without naming it: the migration
+    // also replays where the index never existed (the baseline, in `check`).
+    let without_tags = entities(
+        r#"#[sea_orm(column_type = "Text", unique)]"#,
+        300,
+        "pub subtitle: Option<String>,",
+    )
+    .replace(
+        "        #[sea_orm(column_type = \"Array(RcOrArc::new(ColumnType::Text))\")]\n        \
+         pub tags: Vec<String>,\n",
+        "",
+    );
+    assert!(!without_tags.contains("tags"));
+    p.models(&without_tags);
+    p.ok_at(3, &["revision", "--autogenerate", "-m", "no tags"]);
+    let up = p.read("migrations/20260101_000003_no_tags/up.sql");
+    assert!(
+        up.contains("ALTER TABLE public.post DROP COLUMN tags;"),
+        "{up}"
+    );
+    assert!(!up.contains("post_tags"), "{up}");
+    p.ok(&["upgrade", "head"]);
+    assert!(!p.exists("public.post_tags"));
+    let o = p.ok(&["check"]);
+    assert!(
+        o.stdout.contains("models match what the migrations build"),
+        "{o}"
+    );
+    p.ok(&["check", "--live"]);
 }
 
 #[test]

@@ -333,19 +333,9 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         }
     }
     let names = !m.contains(P::ConstraintNames);
-    let has_columns = |t: &Table, cols: &[String]| cols.iter().all(|c| t.column(c).is_some());
-    // Columns the models drop: a kept expression that mentions one goes with the column.
-    let dropped: Vec<&str> = d
-        .columns
-        .iter()
-        .filter(|c| t.column(&c.name).is_none())
-        .map(|c| c.name.as_str())
-        .collect();
-    let mentions_dropped = |text: &str| {
-        text.split(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '$'))
-            .any(|word| dropped.contains(&word))
-    };
-
+    // Kept objects on a column the models drop are not dropped first: PostgreSQL drops them with
+    // the column, and a migration that names them could not run where they never existed (the
+    // scratch replay of a baseline that, like the models, does not have them).
     // Unique constraints.
     let adopt = |u: &mut Unique, du: &Unique| {
         if !m.contains(P::KeyOrder) && same_set(&u.columns, &du.columns) {
@@ -371,11 +361,7 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         adopt,
     );
     if !m.contains(P::Uniques) {
-        for du in unmatched {
-            if has_columns(t, &du.columns) {
-                t.uniques.push(du.clone());
-            }
-        }
+        t.uniques.extend(unmatched.into_iter().cloned());
     }
 
     // Check constraints: the expression is the whole of a check.
@@ -390,11 +376,7 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         |_, _| {},
     );
     if !m.contains(P::Checks) {
-        for dc in unmatched {
-            if !mentions_dropped(&dc.expr) {
-                t.checks.push(dc.clone());
-            }
-        }
+        t.checks.extend(unmatched.into_iter().cloned());
     }
 
     // Foreign keys.
@@ -435,7 +417,7 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
             // A key to a table the models drop would block the drop: it goes with its table.
             let target_stays =
                 models.table(&df.ref_table).is_some() || db.table(&df.ref_table).is_none();
-            if has_columns(t, &df.columns) && target_stays {
+            if target_stays {
                 t.foreign_keys.push(df.clone());
             }
         }
@@ -458,22 +440,7 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         |_, _| {},
     );
     if !m.contains(P::Indexes) {
-        for di in unmatched {
-            let columns: Vec<String> = di
-                .keys
-                .iter()
-                .filter_map(|k| crate::index_key::column_of(k))
-                .chain(di.include.iter().cloned())
-                .collect();
-            let expressions = di
-                .keys
-                .iter()
-                .filter(|k| crate::index_key::column_of(k).is_none())
-                .chain(di.predicate.iter());
-            if has_columns(t, &columns) && !expressions.into_iter().any(|e| mentions_dropped(e)) {
-                t.indexes.push(di.clone());
-            }
-        }
+        t.indexes.extend(unmatched.into_iter().cloned());
     }
     t.canonicalize();
 }

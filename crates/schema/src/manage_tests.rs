@@ -393,9 +393,11 @@ fn renamed_tables_and_columns_are_matched_through_their_hints() {
 }
 
 #[test]
-fn kept_objects_never_outlive_what_the_models_drop() {
-    // The models drop the column `email` and the table `other` (in the database): the index on
-    // the column and the foreign key to the table go with them.
+fn kept_objects_go_with_what_the_models_drop_without_being_named() {
+    // The models drop the column `email` and the table `other` (in the database). The index and
+    // constraints on the column are kept: PostgreSQL drops them with the column, and a DROP INDEX
+    // would fail where they never existed. The foreign key to the table would block DROP TABLE:
+    // it goes first.
     let mut m = model_table();
     m.columns.retain(|c| c.name != "email");
     m.uniques.clear();
@@ -406,9 +408,21 @@ fn kept_objects_never_outlive_what_the_models_drop() {
     let db = catalog(vec![db_table(), other]);
     let out = overlay(&models, &db, &|_| Managed::NONE, &[]);
     let t = out.table(&qn("t")).unwrap();
-    assert_eq!(names(&t.indexes, |i| &i.name), Vec::<&str>::new());
-    assert_eq!(names(&t.uniques, |u| &u.name), Vec::<&str>::new());
+    assert_eq!(
+        names(&t.indexes, |i| &i.name),
+        ["t_email_idx", "t_gin", "t_partial"]
+    );
+    assert_eq!(names(&t.uniques, |u| &u.name), ["t_email_uq", "t_extra_uq"]);
     assert_eq!(names(&t.foreign_keys, |f| &f.name), ["t_tenant_fk"]);
+    // A table the models keep (or the database does not have) keeps its keys.
+    let models = catalog(vec![model_table()]);
+    let db = catalog(vec![db_table()]);
+    let out = overlay(&models, &db, &|_| Managed::NONE, &[]);
+    let t = out.table(&qn("t")).unwrap();
+    assert_eq!(
+        names(&t.foreign_keys, |f| &f.name),
+        ["t_extra_fk", "t_tenant_fk"]
+    );
 }
 
 #[test]
