@@ -24,6 +24,8 @@ struct RawConfig {
     scope: RawScope,
     #[serde(default)]
     naming: retort_schema::NamingConvention,
+    #[serde(default)]
+    manage: crate::manage::Manage,
 }
 
 /// `url`, or the parts; unknown keys are refused by `retort_connect::Params::from_parts`.
@@ -127,6 +129,8 @@ pub struct Config {
     pub scope: Scope,
     /// Names for constraints and indexes the models leave unnamed.
     pub naming: retort_schema::NamingConvention,
+    /// `[manage]`: kinds of property the models manage beyond (or short of) their dialect's.
+    pub manage: crate::manage::Manage,
 }
 
 /// Reads `KEY=VALUE` lines of a `.env` file into the environment, without overriding.
@@ -287,6 +291,7 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         model_paths: raw.models.paths,
         scope,
         naming: raw.naming,
+        manage: raw.manage,
     })
 }
 
@@ -331,6 +336,13 @@ exclude = []
 # fk = "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"
 # ix = "ix_%(column_0_label)s"
 # ck = "ck_%(table_name)s_%(column_0_name)s"
+
+# What the models manage beyond what their dialect can say (README: "What the models manage").
+# SeaORM entities leave defaults, indexes, checks, ... to the database; when yours are complete:
+[manage]
+# all = true
+# indexes = true
+# defaults = true
 "#;
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod canon;
 pub mod config;
 pub mod diagnostics;
+pub mod manage;
 pub mod redact;
 
 use anyhow::{Context, Result};
@@ -19,6 +20,8 @@ pub struct Generated {
     pub changes: Vec<Change>,
     pub up: String,
     pub down: String,
+    /// For each change, whether the models declare what it concerns or are silent about it.
+    pub in_models: Vec<manage::Provenance>,
 }
 
 impl Generated {
@@ -49,7 +52,11 @@ pub fn generate_with(
     let db = scope.filter_ref(db);
     let models = scope.filter_ref(models);
     let changes = retort_differ::diff_with(&db, &models, hints);
-    render(changes, opts)
+    let in_models = changes
+        .iter()
+        .map(|c| manage::provenance(c, &models))
+        .collect();
+    render(changes, in_models, opts)
 }
 
 /// Like `generate_with`, and refuses a migration whose changes, applied in memory, would not
@@ -67,19 +74,26 @@ pub fn generate_checked(
 }
 
 /// Renders ordered changes as a migration: up, and down from their reversed inverses.
-pub fn render(changes: Vec<Change>, opts: &RenderOptions) -> Generated {
+/// `in_models` says, per change, whether the models declare what it concerns.
+pub fn render(
+    changes: Vec<Change>,
+    in_models: Vec<manage::Provenance>,
+    opts: &RenderOptions,
+) -> Generated {
     let down_changes = retort_differ::inverse(&changes);
     Generated {
         up: retort_render::render_body_with(&changes, opts),
         down: retort_render::render_body_with(&down_changes, opts),
+        in_models,
         changes,
     }
 }
 
 /// PostgreSQL refuses to use an enum label in the transaction that added it (55P04 "unsafe use
 /// of new value"). When `changes` add labels that later changes use (a default, a check, a
-/// predicate), returns the label additions and the rest, to be written as two revisions.
-pub fn split_enum_additions(changes: &[Change]) -> Option<(Vec<Change>, Vec<Change>)> {
+/// predicate), returns the label additions and the rest, rendered as two migrations.
+pub fn split_enum_additions(g: &Generated, opts: &RenderOptions) -> Option<(Generated, Generated)> {
+    let changes = &g.changes;
     let added_labels = |c: &Change| -> Vec<String> {
         match c {
             Change::AlterEnum { from, to, .. } => {
@@ -108,11 +122,16 @@ pub fn split_enum_additions(changes: &[Change]) -> Option<(Vec<Change>, Vec<Chan
     if labels.is_empty() || !used {
         return None;
     }
-    let (first, rest): (Vec<Change>, Vec<Change>) = changes
+    let (first, rest): (Vec<_>, Vec<_>) = changes
         .iter()
         .cloned()
-        .partition(|c| !added_labels(c).is_empty());
-    Some((first, rest))
+        .zip(g.in_models.iter().copied())
+        .partition(|(c, _)| !added_labels(c).is_empty());
+    let part = |pairs: Vec<(Change, manage::Provenance)>| {
+        let (changes, in_models) = pairs.into_iter().unzip();
+        render(changes, in_models, opts)
+    };
+    Some((part(first), part(rest)))
 }
 
 /// The `renamed_from` hints of the models, in the differ's terms.

@@ -436,9 +436,10 @@ fn autogenerate(
     }
     retort::refuse_empty_models(cfg, &models.catalog, &db, "the database")?;
     let t2 = Instant::now();
+    let target = retort::manage::overlay(&models, &models.catalog, &db, &cfg.manage);
     let generated = retort::generate_checked(
         &db,
-        &models.catalog,
+        &target,
         &retort::rename_hints(&models),
         opts,
         &cfg.scope,
@@ -520,7 +521,7 @@ fn revision(
             heads
         }
     };
-    let (up, down, changes) = match source {
+    let (up, down, changes, in_models) = match source {
         Source::Database => {
             let mut client = connect(cfg)?;
             require_at_heads(&graph, &mut client, cfg)?;
@@ -532,11 +533,10 @@ fn revision(
                 }
                 return Ok(0);
             }
-            match retort::split_enum_additions(&g.changes) {
-                None => (g.up, g.down, g.changes),
-                Some((labels, rest)) => {
+            match retort::split_enum_additions(&g, opts) {
+                None => (g.up, g.down, g.changes, g.in_models),
+                Some((first, rest)) => {
                     // The new labels must be committed before their first use: their own revision.
-                    let first = retort::render(labels, opts);
                     let m = migrate::write_revision(
                         &cfg.migrations_dir,
                         &migrate::NewRevision {
@@ -555,8 +555,7 @@ fn revision(
                         println!("  {}", describe(c));
                     }
                     parents = vec![m.id.clone()];
-                    let g = retort::render(rest, opts);
-                    (g.up, g.down, g.changes)
+                    (rest.up, rest.down, rest.changes, rest.in_models)
                 }
             }
         }
@@ -576,9 +575,9 @@ fn revision(
                 opts,
                 &cfg.scope,
             );
-            (g.up, g.down, g.changes)
+            (g.up, g.down, g.changes, g.in_models)
         }
-        Source::Manual => (String::new(), String::new(), Vec::new()),
+        Source::Manual => (String::new(), String::new(), Vec::new(), Vec::new()),
     };
     let m = migrate::write_revision(
         &cfg.migrations_dir,
@@ -591,8 +590,13 @@ fn revision(
         },
     )?;
     println!("created {}", m.dir.display());
-    for c in &changes {
-        println!("  {}", describe(c));
+    for (c, p) in changes.iter().zip(&in_models) {
+        match p {
+            retort::manage::Provenance::NotDeclared => {
+                println!("  {} ({})", describe(c), p.label())
+            }
+            retort::manage::Provenance::Declared => println!("  {}", describe(c)),
+        }
     }
     for h in retort_render::hazards(&changes) {
         anstream::println!(
@@ -634,9 +638,15 @@ fn diff(
     let g = autogenerate(cfg, &mut client, opts, allow_mass_drop)?;
     if format == Format::Json {
         let hazards = retort_render::hazards(&g.changes);
+        let changes: Vec<serde_json::Value> = g
+            .changes
+            .iter()
+            .zip(&g.in_models)
+            .map(|(c, p)| with_provenance(c, *p))
+            .collect();
         let v = serde_json::json!({
             "format_version": 1,
-            "changes": g.changes,
+            "changes": changes,
             "hazards": hazards,
             "up": g.up,
             "down": g.down,
@@ -645,9 +655,46 @@ fn diff(
     } else if g.is_empty() {
         println!("no changes: the database matches the models");
     } else {
+        print!("{}", not_declared_summary(&g));
         anstream::print!("{}", retort::diagnostics::sql(&g.up));
     }
     Ok(0)
+}
+
+/// A change as JSON with its `in_models` field (see `retort::manage::Provenance`).
+fn with_provenance(c: &retort_schema::Change, p: retort::manage::Provenance) -> serde_json::Value {
+    let mut v = serde_json::to_value(c).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.insert("in_models".into(), p.key().into());
+    }
+    v
+}
+
+/// SQL comment lines naming the changes that remove what the models never mention (empty when
+/// there is none): the ones `[manage]` in retort.toml decides about.
+fn not_declared_summary(g: &retort::Generated) -> String {
+    let silent: Vec<&retort_schema::Change> = g
+        .changes
+        .iter()
+        .zip(&g.in_models)
+        .filter(|(_, p)| **p == retort::manage::Provenance::NotDeclared)
+        .map(|(c, _)| c)
+        .collect();
+    if silent.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "-- {} change(s) remove what the models do not declare (they are silent about it; \
+         see [manage] in retort.toml):\n",
+        silent.len()
+    );
+    for c in silent {
+        out.push_str(&format!(
+            "--   {} (not declared in the models)\n",
+            describe(c)
+        ));
+    }
+    out
 }
 
 fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
@@ -683,9 +730,10 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         "the schema the migrations build"
     };
     retort::refuse_empty_models(cfg, &models.catalog, &db, against_name)?;
+    let target = retort::manage::overlay(&models, &models.catalog, &db, &cfg.manage);
     let g = retort::generate_checked(
         &db,
-        &models.catalog,
+        &target,
         &retort::rename_hints(&models),
         &Default::default(),
         &cfg.scope,
@@ -714,10 +762,12 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         let changes: Vec<serde_json::Value> = g
             .changes
             .iter()
-            .map(|c| {
+            .zip(&g.in_models)
+            .map(|(c, p)| {
                 serde_json::json!({
                     "summary": describe(c),
                     "model": origin(c),
+                    "in_models": p.key(),
                     "change": c,
                 })
             })
@@ -747,10 +797,10 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
                 "{} change(s) in the models that no migration makes yet (compared with {against}):",
                 g.changes.len()
             );
-            for c in &g.changes {
+            for (c, p) in g.changes.iter().zip(&g.in_models) {
                 match origin(c) {
-                    Some(o) => println!("  {o}: {}", describe(c)),
-                    None => println!("  {}", describe(c)),
+                    Some(o) => println!("  {o}: {} ({})", describe(c), p.label()),
+                    None => println!("  {} ({})", describe(c), p.label()),
                 }
             }
             println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
@@ -957,6 +1007,12 @@ fn stamp(cfg: &Config, target: &str, purge: bool, verify: bool) -> Result<i32, F
             retort::introspect(&mut sc, &cfg.scope)?
         } else {
             retort::schema_at(&mut sc, &graph, target, &cfg.scope)?
+        };
+        // What the models leave to the database (a SeaORM project's extra indexes, say) is not
+        // in the migrations either: it does not stand in the way.
+        let expected = match retort::read_models(cfg) {
+            Ok(models) => retort::manage::overlay(&models, &expected, &live, &cfg.manage),
+            Err(_) => expected,
         };
         let g = retort::generate(&live, &expected, &cfg.scope);
         if !g.is_empty() {

@@ -3,6 +3,7 @@
 
 mod case;
 mod files;
+pub mod manage;
 mod map_type;
 mod read;
 mod seaorm_types;

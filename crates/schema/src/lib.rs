@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod change;
 pub mod fragment;
 pub mod index_key;
+pub mod manage;
 pub mod naming;
 pub mod normalize;
 pub mod scope;
