@@ -596,7 +596,14 @@ impl Builder<'_> {
                     .filter(|ty| !matches!(ty, ColumnType::Named { .. })),
                 Some(_) => None,
             };
-            let ty = builtin.unwrap_or_else(|| ColumnType::named(schema, &d.name.value));
+            let ty = match builtin {
+                Some(ty) => ty,
+                // Another type of PostgreSQL's own (`tsquery`), spelled as `format_type` does.
+                None if schema == "pg_catalog" => ColumnType::Other {
+                    sql: d.name.value.clone(),
+                },
+                None => ColumnType::named(schema, &d.name.value),
+            };
             return Some(Ok(ty));
         }
         let places: Vec<String> = candidates
