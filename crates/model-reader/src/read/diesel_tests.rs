@@ -603,3 +603,17 @@ pub enum Missing { A }
 "#
     )]));
 }
+
+#[test]
+fn other_crates_table_macros_are_not_diesel() {
+    // prettytable's `table!` has no `{ ... }` body; Diesel's path-qualified one always reads.
+    let m = read(
+        r#"
+fn show() {}
+table!(["a", "b"], ["c", "d"]);
+table! { users (id) { id -> Int4, } }
+"#,
+    );
+    assert_eq!(m.catalog.tables().count(), 1);
+    assert!(errors("diesel::table!([\"a\"]);").contains("malformed table!"));
+}

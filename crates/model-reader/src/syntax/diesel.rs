@@ -81,7 +81,10 @@ fn diesel_macro(m: &ItemMacro) -> Option<String> {
 pub fn macro_item(m: &ItemMacro, module: &[String], out: &mut FileDecls) {
     let Some(name) = diesel_macro(m) else { return };
     let pos = Pos::of(m.mac.path.segments[0].ident.span());
+    let qualified = m.mac.path.segments.len() > 1;
     match name.as_str() {
+        // A bare `table!` of another crate (prettytable's `table!([..])`) has no `{ ... }` body.
+        "table" if !qualified && !has_brace_group(&m.mac.tokens) => {}
         "table" => {
             let parser = |input: ParseStream<'_>| parse_tables(input, pos, module);
             match parser.parse2(m.mac.tokens.clone()) {
@@ -121,6 +124,12 @@ pub fn macro_item(m: &ItemMacro, module: &[String], out: &mut FileDecls) {
         | "allow_columns_to_appear_in_same_group_by_clause" => {}
         _ => {}
     }
+}
+
+fn has_brace_group(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens.clone().into_iter().any(|tt| {
+        matches!(tt, proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace)
+    })
 }
 
 fn diesel_error(err: syn::Error, out: &mut FileDecls) {
@@ -303,9 +312,23 @@ fn unknown_attr(attr: &Attribute, place: &str, known: &str, errors: &mut Vec<Syn
     ));
 }
 
+/// A doc comment line, or None (with an error) when it holds a NUL byte, which a PostgreSQL
+/// comment cannot.
+fn doc_text(attr: &Attribute, errors: &mut Vec<SyntaxError>) -> Option<Option<String>> {
+    let line = doc_line(attr)?;
+    if line.contains('\0') {
+        errors.push(SyntaxError::new(
+            Pos::of(attr.span()),
+            "a NUL byte (\\0) cannot be part of SQL; remove it from this doc comment",
+        ));
+        return Some(None);
+    }
+    Some(Some(line))
+}
+
 fn table_attr(attr: &Attribute, decl: &mut DieselTableDecl, errors: &mut Vec<SyntaxError>) {
-    if let Some(line) = doc_line(attr) {
-        decl.doc.push(line);
+    if let Some(line) = doc_text(attr, errors) {
+        decl.doc.extend(line);
     } else if attr.path().is_ident("sql_name") {
         if let Some(v) = str_value(attr, "sql_name", errors) {
             decl.sql_name = Some(v);
@@ -321,8 +344,8 @@ fn table_attr(attr: &Attribute, decl: &mut DieselTableDecl, errors: &mut Vec<Syn
 }
 
 fn column_attr(attr: &Attribute, c: &mut DieselColumnDecl, errors: &mut Vec<SyntaxError>) {
-    if let Some(line) = doc_line(attr) {
-        c.doc.push(line);
+    if let Some(line) = doc_text(attr, errors) {
+        c.doc.extend(line);
     } else if attr.path().is_ident("sql_name") {
         if let Some(v) = str_value(attr, "sql_name", errors) {
             c.sql_name = Some(v);
