@@ -187,6 +187,41 @@ impl Builder<'_> {
         true
     }
 
+    /// The Diesel SQL type diesel-derive-enum generates for a `#[derive(DbEnum)]` enum without
+    /// `ExistingTypePath` (`{Enum}Mapping`, or `DieselType`), so that `table!` columns of that
+    /// type are the enum.
+    pub(super) fn add_diesel_enum_mapping(&mut self, file: &str, e: &EnumDecl, qn: &QualName) {
+        if e.existing_type.is_some() {
+            return;
+        }
+        let ident = match &e.diesel_type {
+            Some(t) => Spanned {
+                value: segments(&t.value)
+                    .last()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                pos: t.pos,
+            },
+            None => Spanned {
+                value: format!("{}Mapping", e.ident.value),
+                pos: e.ident.pos,
+            },
+        };
+        let at_enum = |value: &str| Spanned {
+            value: value.to_string(),
+            pos: e.ident.pos,
+        };
+        self.diesel_types.push(DieselType {
+            file: file.to_string(),
+            decl: DieselSqlTypeDecl {
+                module: Vec::new(),
+                ident,
+                name: at_enum(&qn.name),
+                schema: Some(at_enum(&qn.schema)),
+            },
+        });
+    }
+
     /// A diesel-derive-enum `#[derive(DbEnum)]` with `#[ExistingTypePath = "..."]`: the enum type
     /// is the one the named Diesel `SqlType` struct stands for.
     pub(super) fn add_diesel_enum(&mut self, file: &str, e: &mut EnumDecl) {

@@ -617,3 +617,41 @@ table! { users (id) { id -> Int4, } }
     assert_eq!(m.catalog.tables().count(), 1);
     assert!(errors("diesel::table!([\"a\"]);").contains("malformed table!"));
 }
+
+#[test]
+fn diesel_derive_enum_mapping_types() {
+    // diesel-derive-enum without ExistingTypePath: the derive generates `{Enum}Mapping` (or the
+    // `DieselType` name), which table! columns use.
+    let m = read(
+        r#"
+#[derive(diesel_derive_enum::DbEnum)]
+pub enum MyEnum { Foo, Bar, BazQuxx }
+
+#[derive(diesel_derive_enum::DbEnum)]
+#[PgType = "light"]
+#[DieselType = "Light_mapping"]
+pub enum Light { Red, Green }
+
+table! {
+    use diesel::sql_types::Integer;
+    use super::{MyEnumMapping, Light_mapping};
+    my_table {
+        id -> Integer,
+        some_enum -> MyEnumMapping,
+        light -> Nullable<Light_mapping>,
+    }
+}
+"#,
+    );
+    let t = table(&m, "public", "my_table");
+    assert_eq!(t.columns[1].ty, ColumnType::named("public", "my_enum"));
+    assert_eq!(t.columns[2].ty, ColumnType::named("public", "light"));
+    let values: Vec<Vec<String>> = m.catalog.enums().map(|e| e.values.clone()).collect();
+    assert_eq!(
+        values,
+        vec![
+            vec!["red".to_string(), "green".to_string()],
+            vec!["foo".to_string(), "bar".to_string(), "baz_quxx".to_string()],
+        ]
+    );
+}

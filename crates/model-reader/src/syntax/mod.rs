@@ -165,6 +165,9 @@ pub struct EnumDecl {
     /// diesel-derive-enum's `#[ExistingTypePath = "crate::schema::sql_types::Mood"]`: the type
     /// is the one that Diesel `SqlType` struct names (resolved once every file is read).
     pub existing_type: Option<Spanned<String>>,
+    /// diesel-derive-enum's `#[DieselType = "..."]` / `#[DieselTypePath = "..."]`: the name of
+    /// the Diesel SQL type it generates for the enum (default: `{Enum}Mapping`).
+    pub diesel_type: Option<Spanned<String>>,
 }
 
 #[derive(Debug)]
@@ -475,6 +478,7 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
         rename_all: None,
         variants: Vec::new(),
         existing_type: None,
+        diesel_type: None,
     };
     let mut verbatim = false;
     for attr in &namespace::expand_cfg_attr(&e.attrs) {
@@ -490,8 +494,7 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
                 "PgType" => decl.name = Some(value),
                 "DbValueStyle" if value.value == "verbatim" => verbatim = true,
                 "DbValueStyle" => decl.rename_all = Some(value),
-                // DieselType / DieselTypePath name Rust items only.
-                _ => {}
+                _ => decl.diesel_type = Some(value),
             }
         } else {
             namespace::check_foreign(attr, namespace::Place::Enum, &mut out.errors);
