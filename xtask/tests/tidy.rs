@@ -61,7 +61,10 @@ fn every_rust_file_starts_with_a_module_doc() {
     for dir in ["crates", "xtask", "examples", "fixtures"] {
         for f in files(&root().join(dir), ".rs") {
             let text = fs::read_to_string(&f).unwrap_or_default();
-            if !text.trim_start().starts_with("//!") {
+            // Tool output kept byte for byte (`diesel print-schema`) is documented by the README
+            // beside it and says so on its first line.
+            let generated = text.starts_with("// @generated");
+            if !generated && !text.trim_start().starts_with("//!") {
                 missing.push(rel(&f));
             }
         }

@@ -96,6 +96,7 @@ mod tests {
             [
                 "src/lib.rs",
                 "src/syntax/attrs.rs",
+                "src/syntax/diesel.rs",
                 "src/syntax/mod.rs",
                 "src/syntax/namespace.rs",
                 "src/syntax/seaorm.rs",

@@ -70,6 +70,9 @@ pub enum Dialect {
     Native,
     /// SeaORM entities (`DeriveEntityModel`, `DeriveActiveEnum`).
     SeaOrm,
+    /// Diesel's `table!` macros (a `diesel print-schema` `schema.rs`): names, column types,
+    /// nullability, primary keys, `joinable!` foreign keys and comments, nothing else.
+    Diesel,
 }
 
 /// What the model files declare.

@@ -20,8 +20,10 @@ pub const SEAORM: Managed = Managed::of(&[
 ]);
 
 /// Diesel `table!` (with `joinable!`): columns, types, nullability, the primary key and its
-/// column order, foreign keys; nothing else.
-pub const DIESEL: Managed = Managed::of(&[Property::KeyOrder, Property::ForeignKeys]);
+/// column order. Foreign keys declared by `joinable!` are applied, but not managed:
+/// `diesel print-schema` writes no `joinable!` for a self-reference or for a second key to the
+/// same parent, so a missing one says nothing.
+pub const DIESEL: Managed = Managed::of(&[Property::KeyOrder]);
 
 impl Dialect {
     /// The properties models in this dialect manage.
@@ -29,6 +31,7 @@ impl Dialect {
         match self {
             Dialect::Native => Managed::ALL,
             Dialect::SeaOrm => SEAORM,
+            Dialect::Diesel => DIESEL,
         }
     }
 }

@@ -156,8 +156,85 @@ fn check_catalog(catalog: &Catalog) {
     }
 }
 
+/// A Diesel `schema.rs` (print-schema's shape) with adversarial names, types and doc comments,
+/// and a diesel-derive-enum enum for its custom type.
+fn diesel_source(v: &[String]) -> String {
+    format!(
+        r#"pub mod sql_types {{
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = {tname}, schema = "public"))]
+    pub struct Mood;
+
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = {other}))]
+    pub struct Other;
+}}
+
+diesel::table! {{
+    use diesel::sql_types::*;
+    use super::sql_types::{{Mood, Other}};
+
+    #[doc = {tdoc}]
+    #[sql_name = {table}]
+    t (id) {{
+        #[sql_name = {col}]
+        id -> Int8,
+        #[doc = {cdoc}]
+        #[max_length = 10]
+        a -> Nullable<Varchar>,
+        mood -> Mood,
+        other -> Array<Nullable<Other>>,
+    }}
+}}
+
+diesel::table! {{
+    u (id) {{
+        id -> Int4,
+        t_id -> Int8,
+    }}
+}}
+
+diesel::joinable!(u -> t (t_id));
+
+#[derive(diesel_derive_enum::DbEnum)]
+#[ExistingTypePath = "crate::schema::sql_types::Mood"]
+pub enum Mood {{
+    #[db_rename = {label}]
+    Happy,
+    Sad,
+}}
+"#,
+        tname = lit(&v[0]),
+        other = lit(&v[1]),
+        tdoc = lit(&v[2]),
+        table = lit(&v[3]),
+        col = lit(&v[4]),
+        cdoc = lit(&v[5]),
+        label = lit(&v[6]),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn adversarial_diesel_values(values in prop::collection::vec(nasty(), 7)) {
+        let text = diesel_source(&values);
+        let opts = ReadOptions {
+            schemas: Some(vec!["public".into()]),
+            ..ReadOptions::default()
+        };
+        match read_sources(&[("schema.rs".into(), text.clone())], &opts) {
+            Ok(models) => check_catalog(&models.catalog),
+            Err(errors) => {
+                prop_assert!(!errors.0.is_empty());
+                for e in &errors.0 {
+                    prop_assert!(e.span.line > 0, "unlocated error {e} in\n{text}");
+                    prop_assert_eq!(e.span.file.as_str(), "schema.rs");
+                }
+            }
+        }
+    }
 
     #[test]
     fn adversarial_attribute_values(values in prop::collection::vec(nasty(), 15)) {
@@ -240,4 +317,30 @@ fn the_plain_source_reads() {
     };
     check_catalog(&models.catalog);
     assert_eq!(models.catalog.tables().count(), 1);
+}
+
+#[test]
+fn the_plain_diesel_source_reads() {
+    let values: Vec<String> = [
+        "mood",
+        "tsquery",
+        "Things",
+        "t",
+        "key",
+        "Some text",
+        "happy",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let models = match read_sources(
+        &[("schema.rs".into(), diesel_source(&values))],
+        &ReadOptions::default(),
+    ) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    check_catalog(&models.catalog);
+    assert_eq!(models.catalog.tables().count(), 2);
+    assert_eq!(models.catalog.enums().count(), 1);
 }

@@ -76,6 +76,7 @@ impl Builder<'_> {
             return;
         }
         self.origins.insert(key, at(file, e.ident.pos));
+        self.add_diesel_enum_mapping(file, e, &qn);
         self.catalog
             .schema_mut(&qn.schema)
             .enums

@@ -3,6 +3,7 @@
 //! `belongs_to` entities) are resolved only once every file is read; native and SeaORM items
 //! build one catalog. Results and errors never depend on how the parsing was scheduled.
 
+mod diesel;
 mod enums;
 mod foreign_keys;
 mod names;
@@ -14,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use retort_schema::{normalize, Catalog, ColumnType, FkAction, QualName, Table};
 
-use crate::syntax::{Pos, SeaRelationDecl, Spanned};
+use crate::syntax::{DieselJoinableDecl, DieselTableDecl, EnumDecl, Pos, SeaRelationDecl, Spanned};
 use crate::{sql, ModelError, ModelErrors, Models, ReadOptions, RenameHint, Span};
 
 pub fn read(sources: &[(String, String)], opts: &ReadOptions) -> Result<Models, ModelErrors> {
@@ -36,7 +37,7 @@ fn build(
     for i in plan.enum_files() {
         let decls = parser.take(i);
         let name = sources[i].0.as_str();
-        for e in &decls.enums {
+        for e in decls.enums.iter().filter(|e| e.existing_type.is_none()) {
             b.add_enum(name, e);
         }
         for e in &decls.sea_enums {
@@ -46,8 +47,19 @@ fn build(
     }
     let mut syntax_errors = Vec::new();
     let mut relations: Vec<(usize, Vec<SeaRelationDecl>)> = Vec::new();
+    let mut diesel_tables: Vec<(usize, Vec<DieselTableDecl>)> = Vec::new();
+    let mut joinables: Vec<(usize, Vec<DieselJoinableDecl>)> = Vec::new();
+    let mut diesel_enums: Vec<(usize, Vec<EnumDecl>)> = Vec::new();
     for (i, (name, _)) in sources.iter().enumerate() {
-        let decls = enum_files.remove(&i).unwrap_or_else(|| parser.take(i));
+        let mut decls = enum_files.remove(&i).unwrap_or_else(|| parser.take(i));
+        // diesel-derive-enum enums naming a Diesel SqlType: once every SqlType is known.
+        let existing: Vec<EnumDecl> = std::mem::take(&mut decls.enums)
+            .into_iter()
+            .filter(|e| e.existing_type.is_some())
+            .collect();
+        if !existing.is_empty() {
+            diesel_enums.push((i, existing));
+        }
         for e in &decls.errors {
             syntax_errors.push(ModelError {
                 span: at(name, e.pos),
@@ -71,12 +83,37 @@ fn build(
         if !decls.sea_relations.is_empty() {
             relations.push((i, decls.sea_relations));
         }
+        for t in decls.diesel_sql_types {
+            b.add_diesel_sql_type(name, t);
+        }
+        if !decls.diesel_tables.is_empty() {
+            diesel_tables.push((i, decls.diesel_tables));
+        }
+        if !decls.diesel_joinables.is_empty() {
+            joinables.push((i, decls.diesel_joinables));
+        }
+    }
+    // diesel-derive-enum enums and Diesel tables once every file's SqlType structs are known.
+    for (i, decls) in &mut diesel_enums {
+        for e in decls {
+            b.add_diesel_enum(&sources[*i].0, e);
+        }
+    }
+    for (i, decls) in &diesel_tables {
+        for t in decls {
+            b.add_diesel_table(&sources[*i].0, t);
+        }
     }
     b.index_tables();
     b.resolve_foreign_keys();
     for (i, decls) in &relations {
         for r in decls {
             b.add_sea_relations(&sources[*i].0, r);
+        }
+    }
+    for (i, decls) in &joinables {
+        for j in decls {
+            b.add_diesel_joinable(&sources[*i].0, j);
         }
     }
     b.check_names(sources);
@@ -132,6 +169,9 @@ struct Builder<'o> {
     sea_enums: BTreeMap<String, Vec<ColumnType>>,
     /// SeaORM entities read so far, for `belongs_to` lookup.
     sea_entities: Vec<seaorm::SeaEntity>,
+    /// Diesel tables and custom SQL types read so far, for `joinable!` and type lookup.
+    diesel_entities: Vec<diesel::DieselEntity>,
+    diesel_types: Vec<diesel::DieselType>,
     pending_fks: Vec<PendingFk>,
     names: Vec<NameUse>,
     /// The tables and files `names` refer to (uses of one table or file come in runs).
@@ -186,6 +226,8 @@ impl<'o> Builder<'o> {
             rust_enums: BTreeMap::new(),
             sea_enums: BTreeMap::new(),
             sea_entities: Vec::new(),
+            diesel_entities: Vec::new(),
+            diesel_types: Vec::new(),
             pending_fks: Vec::new(),
             names: Vec::new(),
             name_tables: Vec::new(),
@@ -369,6 +411,8 @@ impl<'o> Builder<'o> {
     }
 }
 
+#[cfg(test)]
+mod diesel_tests;
 #[cfg(test)]
 mod seaorm_tests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! The dialect is chosen per item by its derives. Depends only on syn; positions are 1-based.
 
 mod attrs;
+mod diesel;
 mod namespace;
 mod seaorm;
 mod ty;
@@ -12,6 +13,7 @@ use syn::spanned::Spanned as _;
 use syn::{Attribute, Fields, Item, ItemEnum, ItemStruct, Token};
 
 pub use attrs::ColumnAttrs;
+pub use diesel::{DieselJoinableDecl, DieselSqlTypeDecl, DieselTableDecl};
 pub use namespace::did_you_mean;
 pub use seaorm::{
     literal_sql, SeaEnumDecl, SeaFieldDecl, SeaModelDecl, SeaRelationDecl, SeaRelationVariant,
@@ -74,6 +76,9 @@ pub struct FileDecls {
     pub sea_models: Vec<SeaModelDecl>,
     pub sea_enums: Vec<SeaEnumDecl>,
     pub sea_relations: Vec<SeaRelationDecl>,
+    pub diesel_tables: Vec<DieselTableDecl>,
+    pub diesel_joinables: Vec<DieselJoinableDecl>,
+    pub diesel_sql_types: Vec<DieselSqlTypeDecl>,
     pub errors: Vec<SyntaxError>,
     /// True when the file does not even split into Rust tokens (nothing could be read from it).
     pub unparsable: bool,
@@ -157,6 +162,12 @@ pub struct EnumDecl {
     pub schema: Option<Spanned<String>>,
     pub rename_all: Option<Spanned<String>>,
     pub variants: Vec<VariantDecl>,
+    /// diesel-derive-enum's `#[ExistingTypePath = "crate::schema::sql_types::Mood"]`: the type
+    /// is the one that Diesel `SqlType` struct names (resolved once every file is read).
+    pub existing_type: Option<Spanned<String>>,
+    /// diesel-derive-enum's `#[DieselType = "..."]` / `#[DieselTypePath = "..."]`: the name of
+    /// the Diesel SQL type it generates for the enum (default: `{Enum}Mapping`).
+    pub diesel_type: Option<Spanned<String>>,
 }
 
 #[derive(Debug)]
@@ -316,6 +327,8 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
                         Pos::of(s.ident.span()),
                         "#[derive(DbEnum)] must be on an enum",
                     ));
+                } else if has("SqlType") {
+                    diesel::sql_type(s, module, out);
                 }
             }
             Item::Enum(e) => {
@@ -343,6 +356,7 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
                     ));
                 }
             }
+            Item::Macro(m) => diesel::macro_item(m, module, out),
             Item::Mod(m) => {
                 if let Some((_, items)) = &m.content {
                     module.push(ident_text(&m.ident).value);
@@ -463,10 +477,25 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
         schema: None,
         rename_all: None,
         variants: Vec::new(),
+        existing_type: None,
+        diesel_type: None,
     };
+    let mut verbatim = false;
     for attr in &namespace::expand_cfg_attr(&e.attrs) {
         if attr.path().is_ident("db_enum") {
             attrs::enum_attr(attr, &mut decl, &mut out.errors);
+        } else if let Some(key) = diesel::derive_enum_attr(attr) {
+            // diesel-derive-enum's `#[derive(DbEnum)]`, which shares the derive's name.
+            let Some(value) = diesel::derive_enum_value(attr, key, &mut out.errors) else {
+                continue;
+            };
+            match key {
+                "ExistingTypePath" => decl.existing_type = Some(value),
+                "PgType" => decl.name = Some(value),
+                "DbValueStyle" if value.value == "verbatim" => verbatim = true,
+                "DbValueStyle" => decl.rename_all = Some(value),
+                _ => decl.diesel_type = Some(value),
+            }
         } else {
             namespace::check_foreign(attr, namespace::Place::Enum, &mut out.errors);
         }
@@ -486,9 +515,14 @@ fn db_enum(e: &ItemEnum, out: &mut FileDecls) {
         for attr in &namespace::expand_cfg_attr(&variant.attrs) {
             if attr.path().is_ident("db_enum") {
                 attrs::variant_attr(attr, &mut rename, &mut renamed_from, &mut out.errors);
+            } else if attr.path().is_ident("db_rename") {
+                rename = diesel::derive_enum_value(attr, "db_rename", &mut out.errors);
             } else {
                 namespace::check_foreign(attr, namespace::Place::Variant, &mut out.errors);
             }
+        }
+        if verbatim && rename.is_none() {
+            rename = Some(ident_text(&variant.ident));
         }
         decl.variants.push(VariantDecl {
             ident: ident_text(&variant.ident),
