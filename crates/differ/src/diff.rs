@@ -441,13 +441,29 @@ fn diff_column(table: &QualName, old: &Column, new: &Column, out: &mut Vec<Chang
             to: new.default.clone(),
         });
     }
-    if old.identity != new.identity {
-        out.push(Change::AlterColumnIdentity {
+    match (old.identity, new.identity) {
+        (a, b) if a == b => {}
+        // A serial in the database satisfies a BY DEFAULT identity in the models: SeaORM's
+        // `auto_increment` and a native `identity` cannot tell the two apart, and databases built
+        // with serial (SeaORM, Diesel, hand-written SQL) must not drift. Converting a working
+        // serial takes an explicit `identity = "always"`.
+        (Some(Identity::Serial), Some(Identity::ByDefault)) => {}
+        (Some(Identity::Serial), _) | (_, Some(Identity::Serial)) => {
+            out.push(Change::AlterColumnSerial {
+                table: table.clone(),
+                column: column.clone(),
+                from: old.identity,
+                to: new.identity,
+                from_ty: old.ty.clone(),
+                to_ty: new.ty.clone(),
+            })
+        }
+        _ => out.push(Change::AlterColumnIdentity {
             table: table.clone(),
             column: column.clone(),
             from: old.identity,
             to: new.identity,
-        });
+        }),
     }
     if old.comment != new.comment {
         out.push(Change::AlterColumnComment {
