@@ -132,3 +132,43 @@ pub struct User {
     );
     assert_eq!(id, 2);
 }
+
+/// Widening a serial widens its sequence too: otherwise the bigint column still stops at the
+/// integer maximum.
+#[test]
+fn widening_a_serial_widens_its_sequence() {
+    let p = Project::new("serial_widen");
+    p.client()
+        .batch_execute("CREATE TABLE counters (id serial PRIMARY KEY, label text)")
+        .unwrap();
+    p.models(
+        r#"
+#[derive(Table)]
+#[table(name = "counters")]
+pub struct Counter {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub label: Option<String>,
+}
+"#,
+    );
+    p.ok_at(1, &["revision", "--autogenerate", "-m", "widen"]);
+    p.ok(&["upgrade", "head"]);
+    let max: i64 = p
+        .client()
+        .query_one(
+            "SELECT seqmax FROM pg_sequence \
+             WHERE seqrelid = pg_get_serial_sequence('counters', 'id')::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(max, i64::MAX);
+    // Still a serial (the BY DEFAULT model is satisfied by it), past the integer range.
+    p.client()
+        .batch_execute("SELECT setval(pg_get_serial_sequence('counters', 'id'), 3000000000)")
+        .unwrap();
+    let id = insert_returning_id(&p, "INSERT INTO counters (label) VALUES ('x') RETURNING id");
+    assert_eq!(id, 3000000001);
+    p.ok(&["check", "--live"]);
+}

@@ -442,12 +442,24 @@ fn diff_column(table: &QualName, old: &Column, new: &Column, out: &mut Vec<Chang
         });
     }
     match (old.identity, new.identity) {
-        (a, b) if a == b => {}
         // A serial in the database satisfies a BY DEFAULT identity in the models: SeaORM's
         // `auto_increment` and a native `identity` cannot tell the two apart, and databases built
         // with serial (SeaORM, Diesel, hand-written SQL) must not drift. Converting a working
-        // serial takes an explicit `identity = "always"`.
-        (Some(Identity::Serial), Some(Identity::ByDefault)) => {}
+        // serial takes an explicit `identity = "always"`. It stays a serial, and a new column
+        // type resizes its sequence (else a bigint column still stops at the integer maximum).
+        (Some(Identity::Serial), Some(Identity::Serial | Identity::ByDefault)) => {
+            if old.ty != new.ty {
+                out.push(Change::AlterColumnSerial {
+                    table: table.clone(),
+                    column: column.clone(),
+                    from: old.identity,
+                    to: old.identity,
+                    from_ty: old.ty.clone(),
+                    to_ty: new.ty.clone(),
+                })
+            }
+        }
+        (a, b) if a == b => {}
         (Some(Identity::Serial), _) | (_, Some(Identity::Serial)) => {
             out.push(Change::AlterColumnSerial {
                 table: table.clone(),

@@ -263,4 +263,27 @@ fn serials_satisfy_by_default_identities_and_convert_otherwise() {
             assert_eq!(c.inverse().inverse(), *c);
         }
     }
+    // A serial whose type changes (under a serial or BY DEFAULT model) has its sequence resized.
+    for model in [Identity::Serial, Identity::ByDefault] {
+        let mut b = with_id(Some(model));
+        let id = b.table_mut(&qn("users")).unwrap().column_mut("id").unwrap();
+        id.ty = ColumnType::Integer;
+        let changes = diff(&serial, &b);
+        assert!(
+            matches!(
+                changes.as_slice(),
+                [
+                    Change::AlterColumnType { .. },
+                    Change::AlterColumnSerial {
+                        from: Some(Identity::Serial),
+                        to: Some(Identity::Serial),
+                        from_ty: ColumnType::BigInt,
+                        to_ty: ColumnType::Integer,
+                        ..
+                    }
+                ]
+            ),
+            "{changes:?}"
+        );
+    }
 }

@@ -223,6 +223,19 @@ fn identity_change(
 ) -> Vec<Statement> {
     let mut out = Vec::new();
     match (from, to) {
+        (Some(Identity::Serial), Some(Identity::Serial)) => {
+            // The column's type changed: the sequence follows it.
+            return match to_ty.filter(|t| t.serial_name().is_some()) {
+                Some(t) => vec![Statement::new(format!(
+                    "DO {}",
+                    dollar_quote(&format!(
+                        " BEGIN EXECUTE 'ALTER SEQUENCE ' || {} || ' AS {t}'; END ",
+                        owned_sequence(table, column)
+                    ))
+                ))],
+                None => Vec::new(),
+            };
+        }
         (Some(a), Some(b)) if a.is_sql_identity() && b.is_sql_identity() => {
             return vec![Statement::new(format!(
                 "{} ALTER COLUMN {} SET GENERATED {}",
@@ -1514,6 +1527,17 @@ mod tests {
             to: Some(Identity::Always),
         };
         assert!(sqls(&odd).iter().all(|s| !s.contains("SET GENERATED")));
+    }
+
+    #[test]
+    fn a_serial_of_a_new_type_resizes_its_sequence() {
+        let c = serial_change(Some(Identity::Serial), Some(Identity::Serial));
+        assert_eq!(
+            sqls(&c),
+            ["DO $retort$ BEGIN EXECUTE 'ALTER SEQUENCE ' || \
+              pg_get_serial_sequence('app.\"Users\"', 'Id') || ' AS bigint'; END $retort$"]
+        );
+        assert!(sqls(&c.inverse())[0].contains("' AS integer'"));
     }
 
     #[test]
