@@ -749,6 +749,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
             | AlterColumnNullable { column, .. }
             | AlterColumnDefault { column, .. }
             | AlterColumnIdentity { column, .. }
+            | AlterColumnSerial { column, .. }
             | AlterColumnComment { column, .. } => Some(column.clone()),
             _ => None,
         };

@@ -443,13 +443,41 @@ fn diff_column(table: &QualName, old: &Column, new: &Column, out: &mut Vec<Chang
             to: new.default.clone(),
         });
     }
-    if old.identity != new.identity {
-        out.push(Change::AlterColumnIdentity {
+    match (old.identity, new.identity) {
+        // A serial in the database satisfies a BY DEFAULT identity in the models: SeaORM's
+        // `auto_increment` and a native `identity` cannot tell the two apart, and databases built
+        // with serial (SeaORM, Diesel, hand-written SQL) must not drift. Converting a working
+        // serial takes an explicit `identity = "always"`. It stays a serial, and a new column
+        // type resizes its sequence (else a bigint column still stops at the integer maximum).
+        (Some(Identity::Serial), Some(Identity::Serial | Identity::ByDefault)) => {
+            if old.ty != new.ty {
+                out.push(Change::AlterColumnSerial {
+                    table: table.clone(),
+                    column: column.clone(),
+                    from: old.identity,
+                    to: old.identity,
+                    from_ty: old.ty.clone(),
+                    to_ty: new.ty.clone(),
+                })
+            }
+        }
+        (a, b) if a == b => {}
+        (Some(Identity::Serial), _) | (_, Some(Identity::Serial)) => {
+            out.push(Change::AlterColumnSerial {
+                table: table.clone(),
+                column: column.clone(),
+                from: old.identity,
+                to: new.identity,
+                from_ty: old.ty.clone(),
+                to_ty: new.ty.clone(),
+            })
+        }
+        _ => out.push(Change::AlterColumnIdentity {
             table: table.clone(),
             column: column.clone(),
             from: old.identity,
             to: new.identity,
-        });
+        }),
     }
     if old.comment != new.comment {
         out.push(Change::AlterColumnComment {

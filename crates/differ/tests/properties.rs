@@ -219,3 +219,71 @@ fn foreign_keys_come_after_both_tables_and_enums_before_columns() {
     assert!(drop_fk < drop_users);
     assert!(matches!(down.last(), Some(Change::DropEnum { .. })));
 }
+
+fn with_id(identity: Option<Identity>) -> Catalog {
+    let mut c = base();
+    c.table_mut(&qn("users"))
+        .unwrap()
+        .column_mut("id")
+        .unwrap()
+        .identity = identity;
+    c
+}
+
+/// A database serial satisfies a BY DEFAULT identity of the models (the one deliberate exception
+/// to "applying diff(a, b) reaches b"); every other change to or from a serial is one
+/// AlterColumnSerial, never an identity change, and comes back with its inverse.
+#[test]
+fn serials_satisfy_by_default_identities_and_convert_otherwise() {
+    let serial = with_id(Some(Identity::Serial));
+    assert!(diff(&serial, &with_id(Some(Identity::ByDefault))).is_empty());
+    let pairs = [
+        (Some(Identity::Serial), Some(Identity::Always)),
+        (Some(Identity::Serial), None),
+        (Some(Identity::ByDefault), Some(Identity::Serial)),
+        (Some(Identity::Always), Some(Identity::Serial)),
+        (None, Some(Identity::Serial)),
+    ];
+    for (from, to) in pairs {
+        let (a, b) = (with_id(from), with_id(to));
+        let changes = diff(&a, &b);
+        assert!(
+            matches!(
+                changes.as_slice(),
+                [Change::AlterColumnSerial { from: f, to: t, from_ty: ColumnType::BigInt, to_ty: ColumnType::BigInt, .. }]
+                    if *f == from && *t == to
+            ),
+            "{from:?} -> {to:?}: {changes:?}"
+        );
+        let reached = apply_all(a.clone(), &changes);
+        assert_eq!(reached, b.clone().without_empty_schemas());
+        let back = apply_all(reached, &inverse(&changes));
+        assert_eq!(back, a.clone().without_empty_schemas());
+        for c in &changes {
+            assert_eq!(c.inverse().inverse(), *c);
+        }
+    }
+    // A serial whose type changes (under a serial or BY DEFAULT model) has its sequence resized.
+    for model in [Identity::Serial, Identity::ByDefault] {
+        let mut b = with_id(Some(model));
+        let id = b.table_mut(&qn("users")).unwrap().column_mut("id").unwrap();
+        id.ty = ColumnType::Integer;
+        let changes = diff(&serial, &b);
+        assert!(
+            matches!(
+                changes.as_slice(),
+                [
+                    Change::AlterColumnType { .. },
+                    Change::AlterColumnSerial {
+                        from: Some(Identity::Serial),
+                        to: Some(Identity::Serial),
+                        from_ty: ColumnType::BigInt,
+                        to_ty: ColumnType::Integer,
+                        ..
+                    }
+                ]
+            ),
+            "{changes:?}"
+        );
+    }
+}

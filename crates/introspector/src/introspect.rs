@@ -208,13 +208,14 @@ pub(crate) struct ColumnFields {
     not_null: usize,
     default_expr: usize,
     identity: usize,
+    serial: usize,
     generated: usize,
     comment: usize,
 }
 
 impl ColumnFields {
     pub(crate) fn of(row: &Row) -> Result<Self, Error> {
-        let [table_oid, number, name, type_sql, is_array, elem_kind, elem_schema, elem_name, not_null, default_expr, identity, generated, comment] =
+        let [table_oid, number, name, type_sql, is_array, elem_kind, elem_schema, elem_name, not_null, default_expr, identity, serial, generated, comment] =
             positions(
                 row,
                 &query::COLUMNS,
@@ -230,6 +231,7 @@ impl ColumnFields {
                     "not_null",
                     "default_expr",
                     "identity",
+                    "serial",
                     "generated",
                     "comment",
                 ],
@@ -246,6 +248,7 @@ impl ColumnFields {
             not_null,
             default_expr,
             identity,
+            serial,
             generated,
             comment,
         })
@@ -296,14 +299,12 @@ pub(crate) fn add_column(
         column.generated = expr.map(normalize::bool_expr);
     } else {
         column.default = expr.map(|e| normalize::default_expr(e, &column.ty));
-        let serial = column.identity.is_none()
-            && column.default.as_deref().is_some_and(|d| {
-                normalize::is_serial_default(d, &table.name.schema, &table.name.name, &column.name)
-            });
+        // A serial (a default on a sequence the column owns) is its own state, without the
+        // `nextval` default; outside the integer types it stays a plain default.
+        let serial = get_at::<bool>(row, q, f.serial)? && column.ty.serial_name().is_some();
         if serial {
-            // serial behaves as identity BY DEFAULT; its sequence is not drift.
             column.default = None;
-            column.identity = Some(Identity::ByDefault);
+            column.identity = Some(Identity::Serial);
         }
     }
     column.comment = get_at(row, q, f.comment)?;

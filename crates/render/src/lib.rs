@@ -100,17 +100,23 @@ fn drop_constraint(table: &QualName, name: &str) -> String {
 fn identity_sql(i: Identity) -> &'static str {
     match i {
         Identity::Always => "ALWAYS",
-        Identity::ByDefault => "BY DEFAULT",
+        // Callers pass SQL identities only; a serial behaves as BY DEFAULT.
+        Identity::ByDefault | Identity::Serial => "BY DEFAULT",
     }
 }
 
 /// `name type [GENERATED ...] [NOT NULL] [DEFAULT ...]` as used in CREATE TABLE and ADD COLUMN.
+/// A serial is written with its pseudo-type (`serial`, `bigserial`, `smallserial`).
 fn column_def(c: &Column) -> String {
-    let mut s = format!("{} {}", q(&c.name), c.ty);
+    let ty = match (c.identity, c.ty.serial_name()) {
+        (Some(Identity::Serial), Some(serial)) => serial.to_string(),
+        _ => c.ty.to_string(),
+    };
+    let mut s = format!("{} {ty}", q(&c.name));
     if let Some(g) = &c.generated {
         let _ = write!(s, " GENERATED ALWAYS AS ({g}) STORED");
     }
-    if let Some(i) = c.identity {
+    if let Some(i) = c.identity.filter(|i| i.is_sql_identity()) {
         let _ = write!(s, " GENERATED {} AS IDENTITY", identity_sql(i));
     }
     if !c.nullable {
@@ -120,6 +126,151 @@ fn column_def(c: &Column) -> String {
         let _ = write!(s, " DEFAULT {}", default_sql(d));
     }
     s
+}
+
+/// `serial` implies NOT NULL: a nullable serial needs it dropped after the column is created.
+fn serial_nullability(table: &QualName, c: &Column) -> Option<Statement> {
+    (c.identity == Some(Identity::Serial) && c.nullable).then(|| {
+        Statement::new(format!(
+            "{} ALTER COLUMN {} DROP NOT NULL",
+            alter(table),
+            q(&c.name)
+        ))
+    })
+}
+
+/// The sequence a serial or identity column owns, looked up by ownership when the statement runs
+/// (its name may be anything: a renamed table keeps its serial's old sequence name).
+fn owned_sequence(table: &QualName, column: &str) -> String {
+    format!(
+        "pg_get_serial_sequence({}, {})",
+        quote_literal(&quote_qual(table)),
+        quote_literal(column)
+    )
+}
+
+/// Sets the column's sequence so that the next value is past every stored one.
+fn restart_past_max(table: &QualName, column: &str) -> Statement {
+    Statement::new(format!(
+        "SELECT setval({}, coalesce(max({}), 0) + 1, false) FROM {}",
+        owned_sequence(table, column),
+        q(column),
+        quote_qual(table)
+    ))
+}
+
+/// `$retort$body$retort$`, with a tag that does not occur in the body.
+fn dollar_quote(body: &str) -> String {
+    let mut tag = "$retort$".to_string();
+    while body.contains(&tag) {
+        tag.insert(tag.len() - 1, '_');
+    }
+    format!("{tag}{body}{tag}")
+}
+
+/// Drops a serial's default and then its sequence (found by ownership).
+fn drop_serial(table: &QualName, column: &str) -> Vec<Statement> {
+    let body = format!(
+        " BEGIN EXECUTE 'DROP SEQUENCE ' || {}; END ",
+        owned_sequence(table, column)
+    );
+    vec![
+        Statement::new(format!(
+            "{} ALTER COLUMN {} DROP DEFAULT",
+            alter(table),
+            q(column)
+        )),
+        Statement::new(format!("DO {}", dollar_quote(&body))),
+    ]
+}
+
+/// Makes an existing column a serial: a sequence it owns, named as PostgreSQL names a serial's,
+/// sized by the column's type, as its default, with the next value past the stored ones.
+fn create_serial(table: &QualName, column: &str, ty: Option<&ColumnType>) -> Vec<Statement> {
+    let seq = QualName::new(
+        &table.schema,
+        normalize::serial_sequence_name(&table.name, column),
+    );
+    let size = match ty {
+        Some(t) if t.serial_name().is_some() => format!(" AS {t}"),
+        _ => String::new(),
+    };
+    vec![
+        Statement::new(format!(
+            "CREATE SEQUENCE {}{size} OWNED BY {}.{}",
+            quote_qual(&seq),
+            quote_qual(table),
+            q(column)
+        )),
+        Statement::new(format!(
+            "{} ALTER COLUMN {} SET DEFAULT nextval({}::regclass)",
+            alter(table),
+            q(column),
+            quote_literal(&quote_qual(&seq))
+        )),
+        restart_past_max(table, column),
+    ]
+}
+
+/// A change of identity where either side may be a serial. Identity statements are used only on
+/// identity columns; conversions keep the next value past the largest stored one.
+fn identity_change(
+    table: &QualName,
+    column: &str,
+    from: Option<Identity>,
+    to: Option<Identity>,
+    to_ty: Option<&ColumnType>,
+) -> Vec<Statement> {
+    let mut out = Vec::new();
+    match (from, to) {
+        (Some(Identity::Serial), Some(Identity::Serial)) => {
+            // The column's type changed: the sequence follows it.
+            return match to_ty.filter(|t| t.serial_name().is_some()) {
+                Some(t) => vec![Statement::new(format!(
+                    "DO {}",
+                    dollar_quote(&format!(
+                        " BEGIN EXECUTE 'ALTER SEQUENCE ' || {} || ' AS {t}'; END ",
+                        owned_sequence(table, column)
+                    ))
+                ))],
+                None => Vec::new(),
+            };
+        }
+        (Some(a), Some(b)) if a.is_sql_identity() && b.is_sql_identity() => {
+            return vec![Statement::new(format!(
+                "{} ALTER COLUMN {} SET GENERATED {}",
+                alter(table),
+                q(column),
+                identity_sql(b)
+            ))];
+        }
+        _ => {}
+    }
+    match from {
+        Some(Identity::Serial) => out.extend(drop_serial(table, column)),
+        Some(_) => out.push(Statement::new(format!(
+            "{} ALTER COLUMN {} DROP IDENTITY",
+            alter(table),
+            q(column)
+        ))),
+        None => {}
+    }
+    match to {
+        Some(Identity::Serial) => out.extend(create_serial(table, column, to_ty)),
+        Some(i) => {
+            out.push(Statement::new(format!(
+                "{} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY",
+                alter(table),
+                q(column),
+                identity_sql(i)
+            )));
+            if from.is_some() {
+                out.push(restart_past_max(table, column));
+            }
+        }
+        None => {}
+    }
+    out
 }
 
 /// A column default as written after `DEFAULT` in a column definition. There PostgreSQL's grammar
@@ -468,6 +619,11 @@ fn create_table(t: &Table) -> Vec<Statement> {
         quote_qual(&t.name),
         lines.join(",\n    ")
     ))];
+    out.extend(
+        t.columns
+            .iter()
+            .filter_map(|c| serial_nullability(&t.name, c)),
+    );
     if t.comment.is_some() {
         out.push(Statement::new(comment_sql(
             format!("TABLE {}", quote_qual(&t.name)),
@@ -648,6 +804,7 @@ pub fn statements(change: &Change) -> Vec<Statement> {
                 );
             }
             let mut out = vec![st];
+            out.extend(serial_nullability(table, column));
             if column.comment.is_some() {
                 out.push(Statement::new(comment_sql(
                     column_target(table, &column.name),
@@ -750,21 +907,15 @@ pub fn statements(change: &Change) -> Vec<Statement> {
             column,
             from,
             to,
-        } => one(match (from, to) {
-            (None, Some(i)) => format!(
-                "{} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY",
-                alter(table),
-                q(column),
-                identity_sql(*i)
-            ),
-            (Some(_), Some(i)) => format!(
-                "{} ALTER COLUMN {} SET GENERATED {}",
-                alter(table),
-                q(column),
-                identity_sql(*i)
-            ),
-            (_, None) => format!("{} ALTER COLUMN {} DROP IDENTITY", alter(table), q(column)),
-        }),
+        } => identity_change(table, column, *from, *to, None),
+        AlterColumnSerial {
+            table,
+            column,
+            from,
+            to,
+            to_ty,
+            ..
+        } => identity_change(table, column, *from, *to, Some(to_ty)),
         AddPrimaryKey { table, primary_key } => one(format!(
             "{} ADD CONSTRAINT {} PRIMARY KEY ({})",
             alter(table),
@@ -929,6 +1080,13 @@ pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Sta
                 column,
                 from: Some(_),
                 to: None,
+            }
+            | Change::AlterColumnSerial {
+                table,
+                column,
+                from: Some(_),
+                to: None,
+                ..
             } => {
                 sts[0] = sts[0].clone().hazard(
                     HazardKind::DefaultLoss,
@@ -1334,5 +1492,128 @@ mod tests {
             "ALTER TABLE public.users ALTER COLUMN n TYPE integer USING n::integer"
         );
         assert!(!statements(&c.inverse())[0].sql.contains("USING"));
+    }
+
+    fn sqls(c: &Change) -> Vec<String> {
+        statements(c).into_iter().map(|s| s.sql).collect()
+    }
+
+    fn serial_change(from: Option<Identity>, to: Option<Identity>) -> Change {
+        Change::AlterColumnSerial {
+            table: QualName::new("app", "Users"),
+            column: "Id".into(),
+            from,
+            to,
+            from_ty: ColumnType::Integer,
+            to_ty: ColumnType::BigInt,
+        }
+    }
+
+    #[test]
+    fn serial_columns_are_created_with_their_pseudo_type() {
+        let mut id = Column::new("id", ColumnType::BigInt);
+        id.identity = Some(Identity::Serial);
+        id.nullable = false;
+        let mut n = Column::new("n", ColumnType::SmallInt);
+        n.identity = Some(Identity::Serial);
+        let mut t = Table::new(users());
+        t.columns = vec![id, n.clone()];
+        let sql = sqls(&Change::CreateTable { table: t });
+        assert_eq!(
+            sql,
+            [
+                "CREATE TABLE public.users (\n    id bigserial NOT NULL,\n    n smallserial\n)",
+                "ALTER TABLE public.users ALTER COLUMN n DROP NOT NULL",
+            ]
+        );
+        let add = Change::AddColumn {
+            table: users(),
+            column: n,
+        };
+        assert_eq!(
+            sqls(&add),
+            [
+                "ALTER TABLE public.users ADD COLUMN n smallserial",
+                "ALTER TABLE public.users ALTER COLUMN n DROP NOT NULL",
+            ]
+        );
+    }
+
+    #[test]
+    fn serial_conversions_keep_values_and_never_use_identity_statements_on_a_serial() {
+        let seq = "pg_get_serial_sequence('app.\"Users\"', 'Id')";
+        let restart =
+            format!("SELECT setval({seq}, coalesce(max(\"Id\"), 0) + 1, false) FROM app.\"Users\"");
+        let drop_serial = [
+            "ALTER TABLE app.\"Users\" ALTER COLUMN \"Id\" DROP DEFAULT".to_string(),
+            format!("DO $retort$ BEGIN EXECUTE 'DROP SEQUENCE ' || {seq}; END $retort$"),
+        ];
+        let create_serial = [
+            "CREATE SEQUENCE app.\"Users_Id_seq\" AS bigint OWNED BY app.\"Users\".\"Id\""
+                .to_string(),
+            "ALTER TABLE app.\"Users\" ALTER COLUMN \"Id\" SET DEFAULT \
+             nextval('app.\"Users_Id_seq\"'::regclass)"
+                .to_string(),
+            restart.clone(),
+        ];
+        let to_identity = serial_change(Some(Identity::Serial), Some(Identity::Always));
+        let mut expected = drop_serial.to_vec();
+        expected.push(
+            "ALTER TABLE app.\"Users\" ALTER COLUMN \"Id\" ADD GENERATED ALWAYS AS IDENTITY".into(),
+        );
+        expected.push(restart.clone());
+        assert_eq!(sqls(&to_identity), expected);
+
+        let mut expected =
+            vec!["ALTER TABLE app.\"Users\" ALTER COLUMN \"Id\" DROP IDENTITY".to_string()];
+        expected.extend(create_serial.clone());
+        assert_eq!(
+            sqls(&serial_change(
+                Some(Identity::ByDefault),
+                Some(Identity::Serial)
+            )),
+            expected
+        );
+        assert_eq!(
+            sqls(&serial_change(None, Some(Identity::Serial))),
+            create_serial
+        );
+        let gone = serial_change(Some(Identity::Serial), None);
+        assert_eq!(sqls(&gone), drop_serial);
+        let hz: Vec<HazardKind> = hazards(&[gone]).into_iter().map(|h| h.kind).collect();
+        assert_eq!(hz, [HazardKind::DefaultLoss]);
+
+        // Even an AlterColumnIdentity that names a serial gets no identity statement for it.
+        let odd = Change::AlterColumnIdentity {
+            table: users(),
+            column: "id".into(),
+            from: Some(Identity::Serial),
+            to: None,
+        };
+        assert!(sqls(&odd).iter().all(|s| !s.contains("IDENTITY")));
+        let odd = Change::AlterColumnIdentity {
+            table: users(),
+            column: "id".into(),
+            from: Some(Identity::Serial),
+            to: Some(Identity::Always),
+        };
+        assert!(sqls(&odd).iter().all(|s| !s.contains("SET GENERATED")));
+    }
+
+    #[test]
+    fn a_serial_of_a_new_type_resizes_its_sequence() {
+        let c = serial_change(Some(Identity::Serial), Some(Identity::Serial));
+        assert_eq!(
+            sqls(&c),
+            ["DO $retort$ BEGIN EXECUTE 'ALTER SEQUENCE ' || \
+              pg_get_serial_sequence('app.\"Users\"', 'Id') || ' AS bigint'; END $retort$"]
+        );
+        assert!(sqls(&c.inverse())[0].contains("' AS integer'"));
+    }
+
+    #[test]
+    fn dollar_quotes_avoid_the_body() {
+        assert_eq!(dollar_quote(" x "), "$retort$ x $retort$");
+        assert_eq!(dollar_quote("$retort$"), "$retort_$$retort$$retort_$");
     }
 }

@@ -71,11 +71,26 @@ pub struct Table {
     pub comment: Option<String>,
 }
 
+/// How a column fills itself in when an insert omits it.
+///
+/// `Always` and `ByDefault` are SQL identity columns (`GENERATED ... AS IDENTITY`). `Serial` is
+/// not an identity: it is a `serial` column, a `nextval` default on a sequence the column owns
+/// (`pg_depend` deptype `a`), however that sequence is named. Identity statements (`DROP
+/// IDENTITY`, `SET GENERATED`) never apply to it; converting between the two is its own change
+/// (`Change::AlterColumnSerial`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Identity {
     Always,
     ByDefault,
+    Serial,
+}
+
+impl Identity {
+    /// True for a SQL identity column, false for a serial.
+    pub fn is_sql_identity(self) -> bool {
+        !matches!(self, Identity::Serial)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +100,7 @@ pub struct Column {
     pub nullable: bool,
     /// Normalised default expression (see `normalize::default_expr`).
     pub default: Option<String>,
+    /// Identity or serial. A serial's `nextval` default is not in `default`.
     pub identity: Option<Identity>,
     /// Expression of a `GENERATED ALWAYS AS (...) STORED` column.
     pub generated: Option<String>,

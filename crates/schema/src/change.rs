@@ -96,11 +96,23 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// Between no identity and an SQL identity (ALWAYS / BY DEFAULT); never a serial.
     AlterColumnIdentity {
         table: QualName,
         column: String,
         from: Option<Identity>,
         to: Option<Identity>,
+    },
+    /// A change of `identity` where one side is `Identity::Serial`: creating or dropping a serial's
+    /// sequence, or converting between serial and identity with the next value kept past the
+    /// largest stored one. The column types (before and after the migration) size the sequence.
+    AlterColumnSerial {
+        table: QualName,
+        column: String,
+        from: Option<Identity>,
+        to: Option<Identity>,
+        from_ty: ColumnType,
+        to_ty: ColumnType,
     },
     AddPrimaryKey {
         table: QualName,
@@ -305,6 +317,21 @@ impl Change {
                 from: to,
                 to: from,
             },
+            AlterColumnSerial {
+                table,
+                column,
+                from,
+                to,
+                from_ty,
+                to_ty,
+            } => AlterColumnSerial {
+                table,
+                column,
+                from: to,
+                to: from,
+                from_ty: to_ty,
+                to_ty: from_ty,
+            },
             AddPrimaryKey { table, primary_key } => DropPrimaryKey { table, primary_key },
             DropPrimaryKey { table, primary_key } => AddPrimaryKey { table, primary_key },
             AddUnique { table, unique } => DropUnique { table, unique },
@@ -364,6 +391,7 @@ impl Change {
             | AlterColumnNullable { table, .. }
             | AlterColumnDefault { table, .. }
             | AlterColumnIdentity { table, .. }
+            | AlterColumnSerial { table, .. }
             | AddPrimaryKey { table, .. }
             | DropPrimaryKey { table, .. }
             | AddUnique { table, .. }
@@ -624,6 +652,9 @@ impl Change {
                 table, column, to, ..
             } => column_mut(catalog, table, column)?.default = to.clone(),
             AlterColumnIdentity {
+                table, column, to, ..
+            }
+            | AlterColumnSerial {
                 table, column, to, ..
             } => {
                 column_mut(catalog, table, column)?.identity = *to;

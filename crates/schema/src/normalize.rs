@@ -174,14 +174,11 @@ pub fn default_expr(expr: &str, ty: &ColumnType) -> String {
     }
 }
 
-/// True when `default` (normalised) is the `nextval` of the sequence PostgreSQL creates for a
-/// `serial` column `table.column`: such a column behaves like identity BY DEFAULT, and is read as one
-/// so that databases built with serial (SeaORM, Diesel, hand-written SQL) show no drift.
-pub fn is_serial_default(default: &str, schema: &str, table: &str, column: &str) -> bool {
-    let seq = object_name(table, Some(column), "seq");
-    let bare = format!("nextval('{seq}'::regclass)");
-    let qualified = format!("nextval('{schema}.{seq}'::regclass)");
-    default == bare || default == qualified
+/// The name PostgreSQL gives the sequence of a `serial` column `table.column`
+/// (`table_column_seq`, truncated to fit); Retort names the serial sequences it creates the same
+/// way. Serials are recognised by ownership, not by this name, which a table rename leaves behind.
+pub fn serial_sequence_name(table: &str, column: &str) -> String {
+    object_name(table, Some(column), "seq")
 }
 
 /// Canonical form of a CHECK expression or index predicate.
@@ -318,16 +315,13 @@ mod tests {
     }
 
     #[test]
-    fn serial_defaults_are_recognised() {
-        let d = default_expr("nextval('users_id_seq'::regclass)", &ColumnType::Integer);
-        assert!(is_serial_default(&d, "public", "users", "id"));
-        assert!(is_serial_default(
-            "nextval('app.t_id_seq'::regclass)",
-            "app",
-            "t",
-            "id"
-        ));
-        assert!(!is_serial_default(&d, "public", "users", "other"));
+    fn serial_sequence_names_follow_postgres() {
+        assert_eq!(serial_sequence_name("users", "id"), "users_id_seq");
+        assert_eq!(serial_sequence_name("Users", "Id"), "Users_Id_seq");
+        let long = "t".repeat(70);
+        let name = serial_sequence_name(&long, "id");
+        assert_eq!(name.len(), 63);
+        assert!(name.ends_with("_id_seq"));
     }
 
     #[test]

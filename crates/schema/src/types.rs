@@ -68,6 +68,27 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
+    /// The integer type of a serial pseudo-type name (`serial`, `bigserial`, `smallserial` and
+    /// their `serial4` / `serial8` / `serial2` spellings), case-insensitively.
+    pub fn parse_serial(input: &str) -> Option<ColumnType> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "smallserial" | "serial2" => Some(ColumnType::SmallInt),
+            "serial" | "serial4" => Some(ColumnType::Integer),
+            "bigserial" | "serial8" => Some(ColumnType::BigInt),
+            _ => None,
+        }
+    }
+
+    /// The serial pseudo-type for an integer type, as written in CREATE TABLE / ADD COLUMN.
+    pub fn serial_name(&self) -> Option<&'static str> {
+        match self {
+            ColumnType::SmallInt => Some("smallserial"),
+            ColumnType::Integer => Some("serial"),
+            ColumnType::BigInt => Some("bigserial"),
+            _ => None,
+        }
+    }
+
     pub fn array(element: ColumnType) -> Self {
         ColumnType::Array {
             element: Box::new(element),
@@ -484,6 +505,34 @@ mod tests {
 
     fn p(s: &str) -> ColumnType {
         ColumnType::parse(s, "public").unwrap()
+    }
+
+    #[test]
+    fn serial_pseudo_types_name_integer_types() {
+        assert_eq!(
+            ColumnType::parse_serial("serial"),
+            Some(ColumnType::Integer)
+        );
+        assert_eq!(
+            ColumnType::parse_serial("BIGSERIAL"),
+            Some(ColumnType::BigInt)
+        );
+        assert_eq!(
+            ColumnType::parse_serial("serial2"),
+            Some(ColumnType::SmallInt)
+        );
+        assert_eq!(ColumnType::parse_serial("integer"), None);
+        for ty in [
+            ColumnType::SmallInt,
+            ColumnType::Integer,
+            ColumnType::BigInt,
+        ] {
+            assert_eq!(
+                ColumnType::parse_serial(ty.serial_name().unwrap()),
+                Some(ty)
+            );
+        }
+        assert_eq!(ColumnType::Text.serial_name(), None);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 -- default cannot refer to a column, so it is deparsed without relation context (which would
 -- open every table); a generated column's expression needs its table.
 -- Comments come from a join with pg_description (col_description() runs a query per row).
+-- `serial` is true for a serial column: its default is exactly `nextval` of a sequence the column
+-- owns (pg_depend deptype 'a', what `serial` and `OWNED BY` record; an identity's sequence is 'i').
+-- Ownership survives table renames and names that need quotes; an unowned `nextval` default is
+-- a plain default. The expected text is built the way pg_get_expr prints the regclass constant.
 SELECT
     a.attrelid AS table_oid,
     a.attnum AS number,
@@ -19,6 +23,19 @@ SELECT
     pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END, true)
         AS default_expr,
     a.attidentity::text AS identity,
+    CASE WHEN ad.adbin IS NULL OR a.attidentity <> '' OR a.attgenerated <> '' THEN false
+    ELSE EXISTS (
+        SELECT 1
+        FROM pg_depend dep
+        JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+        WHERE dep.classid = 'pg_class'::regclass
+          AND dep.refclassid = 'pg_class'::regclass
+          AND dep.refobjid = a.attrelid
+          AND dep.refobjsubid = a.attnum
+          AND dep.deptype = 'a'
+          AND pg_get_expr(ad.adbin, 0)
+              = 'nextval(''' || replace(s.oid::regclass::text, '''', '''''') || '''::regclass)'
+    ) END AS serial,
     a.attgenerated::text AS generated,
     d.description AS comment
 FROM pg_attribute a

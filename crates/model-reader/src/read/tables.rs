@@ -151,7 +151,12 @@ impl Builder<'_> {
         }
 
         let (inner, option) = map_type::strip_option(&field.ty);
+        // `type = "serial"` (and bigserial, smallserial): the integer type with a serial default.
+        let serial =
+            c.ty.as_ref()
+                .and_then(|given| ColumnType::parse_serial(&given.value).map(|ty| (ty, given.pos)));
         let ty = match &c.ty {
+            Some(_) if serial.is_some() => serial.as_ref().map(|(ty, _)| ty.clone()).unwrap(),
             Some(given) => self.sql_type(file, given, &label),
             None => match map_type::map(inner, &self.rust_enums) {
                 Ok(ty) => ty,
@@ -209,8 +214,27 @@ impl Builder<'_> {
             column.identity = kind;
             column.nullable = false;
         }
-        if let Some(default) = &c.default {
+        if let Some((_, pos)) = serial {
             if c.identity.is_some() {
+                let message = format!(
+                    "column `{label}` cannot be both a serial and an identity; \
+                     use `type = \"serial\"` or `identity`, not both"
+                );
+                self.error(file, pos, message);
+            } else {
+                // serial columns are NOT NULL, as in PostgreSQL.
+                column.identity = Some(Identity::Serial);
+                column.nullable = false;
+            }
+        }
+        if let Some(default) = &c.default {
+            if serial.is_some() {
+                let message = format!(
+                    "serial column `{label}` cannot also have a `default`: its default is the \
+                     sequence's next value"
+                );
+                self.error(file, default.pos, message);
+            } else if c.identity.is_some() {
                 let message = format!("column `{label}` cannot have both `identity` and `default`");
                 self.error(file, default.pos, message);
             } else if self.fragment(file, "default", default) {
@@ -218,9 +242,11 @@ impl Builder<'_> {
             }
         }
         if let Some(generated) = &c.generated {
-            if c.identity.is_some() || c.default.is_some() {
-                let message =
-                    format!("generated column `{label}` cannot also have `identity` or `default`");
+            if c.identity.is_some() || c.default.is_some() || serial.is_some() {
+                let message = format!(
+                    "generated column `{label}` cannot also have `identity`, `default` or a \
+                     serial type"
+                );
                 self.error(file, generated.pos, message);
             } else if self.fragment(file, "generated", generated) {
                 column.generated = Some(normalize::bool_expr(&generated.value));

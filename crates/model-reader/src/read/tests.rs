@@ -985,3 +985,55 @@ struct T {
         "{keys:?}"
     );
 }
+
+#[test]
+fn serial_types_are_integer_columns_with_a_serial() {
+    let m = read(
+        r#"
+#[derive(Table)]
+pub struct Counter {
+    #[column(primary_key, type = "bigserial")]
+    pub id: i64,
+    #[column(type = "serial")]
+    pub a: i32,
+    #[column(type = "SmallSerial")]
+    pub b: Option<i16>,
+}
+"#,
+    );
+    let t = table(&m, "counter");
+    let got: Vec<(ColumnType, Option<Identity>, bool)> = t
+        .columns
+        .iter()
+        .map(|c| (c.ty.clone(), c.identity, c.nullable))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (ColumnType::BigInt, Some(Identity::Serial), false),
+            (ColumnType::Integer, Some(Identity::Serial), false),
+            (ColumnType::SmallInt, Some(Identity::Serial), false),
+        ]
+    );
+    assert!(t.columns.iter().all(|c| c.default.is_none()));
+}
+
+#[test]
+fn error_serial_with_identity_or_default() {
+    let e = errors(
+        r#"
+#[derive(Table)]
+pub struct Counter {
+    #[column(primary_key, identity, type = "serial")]
+    pub id: i32,
+    #[column(type = "bigserial", default = "1")]
+    pub n: i64,
+}
+"#,
+    );
+    assert!(e.contains("cannot be both a serial and an identity"), "{e}");
+    assert!(
+        e.contains("serial column `counter.n` cannot also have a `default`"),
+        "{e}"
+    );
+}
