@@ -1,7 +1,7 @@
 //! The apply oracle as a runtime guard: the changes of a diff, applied in memory to its source,
 //! must reach its target, or the diff is refused with the object and field it failed to resolve.
 
-use retort_schema::{Catalog, Change, Table};
+use retort_schema::{Catalog, Change, Identity, Table};
 
 /// A difference the changes do not resolve (a differ bug, reported instead of a silently
 /// incomplete migration).
@@ -37,6 +37,13 @@ fn comparable(mut c: Catalog) -> Catalog {
     for s in &mut c.schemas {
         for t in &mut s.tables {
             t.columns.sort_by(|a, b| a.name.cmp(&b.name));
+            // The differ's one deliberate equality: a serial meets a BY DEFAULT identity model
+            // (see `diff`), so neither side is converted.
+            for col in &mut t.columns {
+                if col.identity == Some(Identity::Serial) {
+                    col.identity = Some(Identity::ByDefault);
+                }
+            }
         }
     }
     c.without_empty_schemas()

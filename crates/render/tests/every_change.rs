@@ -96,6 +96,7 @@ fn variant(c: &Change) -> &'static str {
         AlterColumnNullable { .. } => "AlterColumnNullable",
         AlterColumnDefault { .. } => "AlterColumnDefault",
         AlterColumnIdentity { .. } => "AlterColumnIdentity",
+        AlterColumnSerial { .. } => "AlterColumnSerial",
         AddPrimaryKey { .. } => "AddPrimaryKey",
         DropPrimaryKey { .. } => "DropPrimaryKey",
         AddUnique { .. } => "AddUnique",
@@ -111,7 +112,7 @@ fn variant(c: &Change) -> &'static str {
     }
 }
 
-const VARIANTS: usize = 31;
+const VARIANTS: usize = 32;
 
 fn samples() -> Vec<Change> {
     use Change::*;
@@ -217,6 +218,14 @@ fn samples() -> Vec<Change> {
             column: "id".into(),
             from: Some(Identity::ByDefault),
             to: Some(Identity::Always),
+        },
+        AlterColumnSerial {
+            table: t(),
+            column: "id".into(),
+            from: Some(Identity::Serial),
+            to: Some(Identity::Always),
+            from_ty: ColumnType::BigInt,
+            to_ty: ColumnType::BigInt,
         },
         AddPrimaryKey {
             table: t(),
