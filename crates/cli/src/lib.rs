@@ -3,6 +3,7 @@
 
 pub mod canon;
 pub mod config;
+pub mod import;
 pub mod redact;
 
 use anyhow::{Context, Result};
