@@ -272,7 +272,18 @@ impl<'a> Writer<'a> {
         if !chrono.is_empty() {
             lines.push(format!("use chrono::{{{}}};\n", chrono.join(", ")));
         }
-        lines.push("use retort_derive::{DbEnum, Table};\n".into());
+        let derives: Vec<&str> = [
+            ("DbEnum", self.catalog.enums().next().is_some()),
+            ("Table", self.catalog.tables().next().is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(d, used)| used.then_some(d))
+        .collect();
+        match derives.as_slice() {
+            [] => {}
+            [one] => lines.push(format!("use retort_derive::{one};\n")),
+            many => lines.push(format!("use retort_derive::{{{}}};\n", many.join(", "))),
+        }
         lines.sort();
         lines.concat()
     }
