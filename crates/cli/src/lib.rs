@@ -4,6 +4,7 @@
 pub mod canon;
 pub mod config;
 pub mod diagnostics;
+pub mod import;
 pub mod manage;
 pub mod redact;
 

@@ -190,6 +190,20 @@ enum Command {
         #[arg(short, long)]
         message: String,
     },
+    /// Write native models (`#[derive(Table)]`, `#[derive(DbEnum)]`) from the database, for
+    /// adopting Retort on an existing one: then `retort revision --baseline` and
+    /// `retort stamp head --verify`. Works outside a project with `--database-url`.
+    Import {
+        /// The file to write (default: src/models.rs of the project).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Schemas to import (repeatable; default: [scope] schemas, or public).
+        #[arg(long = "schema", value_name = "SCHEMA")]
+        schemas: Vec<String>,
+    },
     /// Print the schema as Retort reads it: from the database (default) or from the models.
     Inspect {
         /// Read the models instead of the database.
@@ -273,7 +287,19 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         }
         _ => {}
     }
-    let mut cfg = config::load(cli.global.config.as_deref())?;
+    let mut cfg = match config::load(cli.global.config.as_deref()) {
+        Ok(cfg) => cfg,
+        // `import` is how a project starts: without retort.toml it reads the database named by
+        // --database-url or DATABASE_URL with the default configuration.
+        Err(_)
+            if matches!(cli.command, Command::Import { .. })
+                && cli.global.config.is_none()
+                && config::locate(None).is_err() =>
+        {
+            standalone_config()?
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(url) = cli.global.database_url {
         cfg.database_url = Some(url);
     }
@@ -345,7 +371,117 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Show { revision } => show(&cfg, &revision),
         Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
         Command::Inspect { models, format } => inspect(&cfg, models, format),
+        Command::Import {
+            out,
+            force,
+            schemas,
+        } => import(&cfg, out, force, schemas),
     }
+}
+
+/// The configuration `retort import` uses outside a project: retort.toml's defaults, here.
+fn standalone_config() -> anyhow::Result<Config> {
+    Ok(Config {
+        root: std::env::current_dir()?,
+        database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+        model_paths: vec!["src/**/*.rs".into()],
+        migrations_dir: PathBuf::from("migrations"),
+        database_parts: Vec::new(),
+        scope: Default::default(),
+        naming: Default::default(),
+        manage: Default::default(),
+    })
+}
+
+fn import(
+    cfg: &Config,
+    out: Option<PathBuf>,
+    force: bool,
+    schemas: Vec<String>,
+) -> Result<i32, Failure> {
+    let mut scope = cfg.scope.clone();
+    if !schemas.is_empty() {
+        scope.schemas = schemas;
+    }
+    let path = match out {
+        Some(p) => p,
+        None => cfg.root.join("src/models.rs"),
+    };
+    let shown = path
+        .strip_prefix(std::env::current_dir()?)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    if path.exists() && !force {
+        return Err(anyhow!(
+            "{shown} already exists: nothing was written (pass --force to overwrite it, or \
+             --out PATH to write elsewhere)"
+        )
+        .into());
+    }
+    let url = cfg.database_url()?;
+    let mut client = retort::connect(&url)?;
+    let header = vec![
+        format!(
+            "Models imported from the database by `retort import` (schemas: {}).",
+            scope.schemas.join(", ")
+        ),
+        "From now on these structs are the schema: edit them, then `retort revision \
+         --autogenerate`."
+            .to_string(),
+    ];
+    let imported = retort::import::import(&mut client, &url, &scope, &cfg.naming, &shown, header)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, &imported.written.source).with_context(|| format!("writing {shown}"))?;
+    let w = &imported.written;
+    println!(
+        "wrote {shown}: {} table(s), {} enum type(s) from schema(s) {}",
+        w.tables,
+        w.enums,
+        scope.schemas.join(", ")
+    );
+    let notes: Vec<String> = imported
+        .unmanaged
+        .iter()
+        .cloned()
+        .chain(w.notes.iter().map(ToString::to_string))
+        .collect();
+    if !notes.is_empty() {
+        println!("not expressed by the models (also listed at the top of the file):");
+        for n in &notes {
+            println!("  - {n}");
+        }
+    }
+    if let Some(w) = &imported.canon_warning {
+        eprintln!("warning: {w}; model expressions were compared without the server's help");
+    }
+    if imported.remaining.is_empty() {
+        println!(
+            "read back: the models describe the database exactly (autogenerate finds nothing)"
+        );
+    } else {
+        println!(
+            "read back: autogenerate would find {} change(s) between these models and the database:",
+            imported.remaining.len()
+        );
+        let sql = retort_render::render_body_with(&imported.remaining, &Default::default());
+        for line in sql.lines().filter(|l| !l.trim().is_empty()) {
+            println!("  {line}");
+        }
+    }
+    if let Ok(files) = retort::model_reader::expand_globs(&cfg.root, &cfg.model_paths) {
+        let target = path.canonicalize().ok();
+        if !files.iter().any(|f| f.canonicalize().ok() == target) {
+            println!(
+                "note: {shown} is not matched by [models] paths = {:?}: add it there",
+                cfg.model_paths
+            );
+        }
+    }
+    println!("next: retort revision --baseline -m \"baseline\", then retort stamp head --verify");
+    Ok(0)
 }
 
 fn unreachable_init() -> Result<i32, Failure> {
