@@ -158,3 +158,19 @@ fn a_revision_without_its_file_is_named_by_autogenerate_too() {
         );
     }
 }
+
+#[test]
+fn another_database_url_says_only_postgresql_is_supported() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = retort(
+        dir.path(),
+        &[],
+        &["import", "--database-url", "mysql://app:s3cret@db/app"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(
+        o.stderr.contains("Retort works only with PostgreSQL"),
+        "{o}"
+    );
+    assert!(!o.stderr.contains("s3cret"), "{o}");
+}

@@ -120,10 +120,18 @@ impl Params {
         if t.starts_with("postgres://") || t.starts_with("postgresql://") {
             parse_url(t)
         } else if t.contains("://") {
-            Err(Error::Settings(format!(
-                "unsupported connection URL scheme `{}`: use postgres:// or postgresql://",
-                t.split("://").next().unwrap_or_default()
-            )))
+            let scheme = t.split("://").next().unwrap_or_default();
+            let other_database = matches!(
+                scheme.to_ascii_lowercase().as_str(),
+                "mysql" | "mariadb" | "sqlite" | "sqlserver" | "mssql" | "oracle" | "mongodb"
+            );
+            Err(Error::Settings(if other_database {
+                format!(
+                    "`{scheme}://` is not PostgreSQL: Retort works only with PostgreSQL (postgres:// or postgresql:// URLs)"
+                )
+            } else {
+                format!("unsupported connection URL scheme `{scheme}`: use postgres:// or postgresql://")
+            }))
         } else {
             parse_keyword_value(t)
         }
@@ -481,8 +489,13 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("sslmode"), "{e}");
-        let e = Params::parse("mysql://h/db").unwrap_err();
+        let e = Params::parse("redis://h/db").unwrap_err();
         assert!(e.to_string().contains("scheme"), "{e}");
+        let e = Params::parse("mysql://u:secret@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Retort works only with PostgreSQL"), "{e}");
+        assert!(!e.contains("secret"), "{e}");
         let e = Params::parse("postgres://h/db?service=x").unwrap_err();
         assert!(e.to_string().contains("does not support"), "{e}");
         let e = Params::parse("postgres://u:%zz@h/db").unwrap_err();
