@@ -37,6 +37,13 @@ struct GlobalArgs {
     color: ColorWhen,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum InitDialect {
+    Native,
+    Seaorm,
+    Diesel,
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum ColorWhen {
     Auto,
@@ -53,7 +60,17 @@ enum Format {
 #[derive(Subcommand)]
 enum Command {
     /// Create retort.toml and an empty migrations directory here.
-    Init,
+    Init {
+        /// Model files (globs; repeat for several). Default: from the dialect (native
+        /// `src/**/*.rs`, SeaORM `src/entities/**/*.rs`, Diesel the `print_schema` file of
+        /// diesel.toml or `src/schema.rs`).
+        #[arg(long = "models", value_name = "PATH")]
+        models: Vec<String>,
+        /// Which models the project has: native, seaorm or diesel. Default: detected from the
+        /// dependencies in Cargo.toml.
+        #[arg(long, value_enum)]
+        dialect: Option<InitDialect>,
+    },
     /// Print a shell completion script, e.g. `retort completions bash > ~/.local/share/bash-completion/completions/retort`.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -272,7 +289,9 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
-        Command::Init => return init(),
+        Command::Init { models, dialect } => {
+            return init(&models, dialect, cli.global.database_url.as_deref())
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "retort", &mut std::io::stdout());
@@ -304,7 +323,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         cfg.database_url = Some(url);
     }
     match cli.command {
-        Command::Init | Command::Completions { .. } | Command::Man => unreachable_init(),
+        Command::Init { .. } | Command::Completions { .. } | Command::Man => unreachable_init(),
         Command::Revision {
             message,
             autogenerate,
@@ -488,16 +507,99 @@ fn unreachable_init() -> Result<i32, Failure> {
     Err(anyhow!("init, completions and man are handled before the config is loaded").into())
 }
 
-fn init() -> Result<i32, Failure> {
+fn init(
+    models: &[String],
+    dialect: Option<InitDialect>,
+    database_url: Option<&str>,
+) -> Result<i32, Failure> {
     let path = PathBuf::from(config::FILE_NAME);
     if path.exists() {
         return Err(anyhow!("{} already exists here", config::FILE_NAME).into());
     }
-    std::fs::write(&path, config::TEMPLATE)?;
+    let cargo = std::fs::read_to_string("Cargo.toml").unwrap_or_default();
+    let (dialect, why) = match dialect {
+        Some(d) => (d, "as asked"),
+        None => detect_dialect(&cargo),
+    };
+    let paths: Vec<String> = if models.is_empty() {
+        vec![match dialect {
+            InitDialect::Native => "src/**/*.rs".to_string(),
+            InitDialect::Seaorm => "src/entities/**/*.rs".to_string(),
+            InitDialect::Diesel => diesel_schema_file(),
+        }]
+    } else {
+        models.to_vec()
+    };
+    let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut text = config::TEMPLATE.replace(
+        "paths = [\"src/**/*.rs\"]",
+        &format!(
+            "paths = [{}]",
+            paths
+                .iter()
+                .map(|p| quoted(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    if let Some(url) = database_url {
+        text = text.replace(
+            "url = \"${DATABASE_URL}\"",
+            &format!("url = {}", quoted(url)),
+        );
+    }
+    std::fs::write(&path, text)?;
     std::fs::create_dir_all("migrations")?;
     println!("created {} and migrations/", config::FILE_NAME);
-    println!("next: point [models] paths at your #[derive(Table)] structs, then run `retort revision --autogenerate -m \"initial schema\"`");
+    println!(
+        "models: {} ({:?} dialect, {why}); change [models] paths if they live elsewhere",
+        paths.join(", "),
+        dialect
+    );
+    if database_url.is_some_and(|u| retort::redact(u) != u) {
+        println!("note: retort.toml now holds a password; `url = \"${{DATABASE_URL}}\"` with a .env file keeps it out of version control");
+    }
+    println!("next: run `retort revision --autogenerate -m \"initial schema\"` (or, on an existing database, `retort import` or `retort revision --baseline`)");
     Ok(0)
+}
+
+/// The dialect a crate's dependencies suggest, and why.
+fn detect_dialect(cargo_toml: &str) -> (InitDialect, &'static str) {
+    let deps = toml::from_str::<toml::Table>(cargo_toml).ok().map(|t| {
+        ["dependencies", "dev-dependencies", "workspace"]
+            .iter()
+            .filter_map(|k| t.get(*k))
+            .flat_map(|v| {
+                let table = v.get("dependencies").unwrap_or(v);
+                table
+                    .as_table()
+                    .map(|t| t.keys().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<String>>()
+    });
+    let has = |name: &str| deps.as_ref().is_some_and(|d| d.iter().any(|k| k == name));
+    if has("sea-orm") {
+        (InitDialect::Seaorm, "Cargo.toml depends on sea-orm")
+    } else if has("diesel") {
+        (InitDialect::Diesel, "Cargo.toml depends on diesel")
+    } else {
+        (InitDialect::Native, "no sea-orm or diesel in Cargo.toml")
+    }
+}
+
+/// Diesel's `schema.rs`: `[print_schema] file` of diesel.toml, else its default.
+fn diesel_schema_file() -> String {
+    std::fs::read_to_string("diesel.toml")
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+        .and_then(|t| {
+            t.get("print_schema")?
+                .get("file")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "src/schema.rs".into())
 }
 
 fn connect(cfg: &Config) -> anyhow::Result<postgres::Client> {

@@ -174,3 +174,57 @@ fn another_database_url_says_only_postgresql_is_supported() {
     );
     assert!(!o.stderr.contains("s3cret"), "{o}");
 }
+
+#[test]
+fn init_detects_the_dialect_and_takes_paths_and_a_url() {
+    let init_in = |cargo: Option<&str>, extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(c) = cargo {
+            std::fs::write(dir.path().join("Cargo.toml"), c).unwrap();
+        }
+        let mut args = vec!["init"];
+        args.extend_from_slice(extra);
+        let o = retort(dir.path(), &[], &args);
+        assert_eq!(o.code, 0, "{o}");
+        let toml = std::fs::read_to_string(dir.path().join("retort.toml")).unwrap();
+        (o, toml, dir)
+    };
+    let (o, toml, _d) = init_in(
+        Some("[package]\nname = \"app\"\n[dependencies]\nsea-orm = \"1\"\n"),
+        &[],
+    );
+    assert!(
+        toml.contains("paths = [\"src/entities/**/*.rs\"]"),
+        "{toml}"
+    );
+    assert!(
+        o.stdout
+            .contains("Seaorm dialect, Cargo.toml depends on sea-orm"),
+        "{o}"
+    );
+    let (_, toml, _d) = init_in(Some("[dependencies]\ndiesel = { version = \"2\" }\n"), &[]);
+    assert!(toml.contains("paths = [\"src/schema.rs\"]"), "{toml}");
+    let (_, toml, _d) = init_in(None, &[]);
+    assert!(toml.contains("paths = [\"src/**/*.rs\"]"), "{toml}");
+    let (o, toml, d) = init_in(
+        None,
+        &[
+            "--dialect",
+            "diesel",
+            "--models",
+            "db/schema.rs",
+            "--database-url",
+            "postgres://app:pw@localhost/app",
+        ],
+    );
+    assert!(toml.contains("paths = [\"db/schema.rs\"]"), "{toml}");
+    assert!(
+        toml.contains("url = \"postgres://app:pw@localhost/app\""),
+        "{toml}"
+    );
+    assert!(o.stdout.contains("retort.toml now holds a password"), "{o}");
+    assert!(!o.stdout.contains("app:pw"), "{o}");
+    // The file it wrote is a valid configuration.
+    let o = retort(d.path(), &[], &["history"]);
+    assert_eq!(o.code, 0, "{o}");
+}
