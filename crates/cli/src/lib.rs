@@ -378,6 +378,53 @@ mod tests {
     }
 }
 
+/// `retort database create`: creates the configured database on its server (connecting to the
+/// `postgres` maintenance database as the same user). Returns its name and whether it was created
+/// (false: it already existed).
+pub fn database_create(url: &str) -> Result<(String, bool)> {
+    let target = settings(url)?;
+    let name = target.dbname.clone();
+    let mut admin = connect_settings(&target.with_dbname("postgres"), " (maintenance database)")?;
+    if database_exists(&mut admin, &name)? {
+        return Ok((name, false));
+    }
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {}",
+            retort_schema::quote_ident(&name)
+        ))
+        .with_context(|| format!("cannot create database {name} (does the user have CREATEDB?)"))?;
+    Ok((name, true))
+}
+
+/// `retort database drop`: drops the configured database (other sessions are ended). Returns its
+/// name and whether it existed.
+pub fn database_drop(url: &str) -> Result<(String, bool)> {
+    let target = settings(url)?;
+    let name = target.dbname.clone();
+    let mut admin = connect_settings(&target.with_dbname("postgres"), " (maintenance database)")?;
+    if !database_exists(&mut admin, &name)? {
+        return Ok((name, false));
+    }
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            retort_schema::quote_ident(&name)
+        ))
+        .with_context(|| format!("cannot drop database {name}"))?;
+    Ok((name, true))
+}
+
+fn database_exists(admin: &mut postgres::Client, name: &str) -> Result<bool> {
+    Ok(admin
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )?
+        .get::<_, i64>(0)
+        == 1)
+}
+
 /// A throwaway database on the configured server, dropped on drop: the place where `check`,
 /// `verify` and `stamp --verify` replay migrations without touching the real database.
 pub struct ScratchDb {

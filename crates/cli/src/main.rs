@@ -37,6 +37,19 @@ struct GlobalArgs {
     color: ColorWhen,
 }
 
+#[derive(Subcommand)]
+enum DatabaseAction {
+    /// Create the database the configuration names (nothing to do when it exists).
+    Create,
+    /// Drop the database the configuration names, ending its sessions. Asks for its name on a
+    /// terminal; elsewhere needs --yes.
+    Drop {
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 enum InitDialect {
     Native,
@@ -78,6 +91,11 @@ enum Command {
     },
     /// Print the man page (roff), e.g. `retort man > ~/.local/share/man/man1/retort.1`.
     Man,
+    /// Create or drop the configured database (local set-up, like sqlx and diesel).
+    Database {
+        #[command(subcommand)]
+        action: DatabaseAction,
+    },
     /// Write a new migration revision on top of the current head.
     Revision {
         /// What the migration does; becomes part of its id.
@@ -390,6 +408,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Show { revision } => show(&cfg, &revision),
         Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
         Command::Inspect { models, format } => inspect(&cfg, models, format),
+        Command::Database { action } => database(&cfg, action),
         Command::Import {
             out,
             force,
@@ -600,6 +619,46 @@ fn diesel_schema_file() -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "src/schema.rs".into())
+}
+
+fn database(cfg: &Config, action: DatabaseAction) -> Result<i32, Failure> {
+    let url = cfg.database_url()?;
+    match action {
+        DatabaseAction::Create => {
+            let (name, created) = retort::database_create(&url)?;
+            if created {
+                println!("created database {name}");
+            } else {
+                println!("database {name} already exists");
+            }
+        }
+        DatabaseAction::Drop { yes } => {
+            let name = retort::settings(&url)?.dbname;
+            if !yes {
+                use std::io::IsTerminal;
+                if !std::io::stdin().is_terminal() {
+                    return Err(anyhow!(
+                        "refusing to drop database {name} without confirmation: pass --yes"
+                    )
+                    .into());
+                }
+                eprint!("drop database {name} and all its data? type its name to confirm: ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if answer.trim() != name {
+                    eprintln!("not dropped");
+                    return Ok(1);
+                }
+            }
+            let (name, existed) = retort::database_drop(&url)?;
+            if existed {
+                println!("dropped database {name}");
+            } else {
+                println!("database {name} does not exist");
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn connect(cfg: &Config) -> anyhow::Result<postgres::Client> {

@@ -228,3 +228,43 @@ fn init_detects_the_dialect_and_takes_paths_and_a_url() {
     let o = retort(d.path(), &[], &["history"]);
     assert_eq!(o.code, 0, "{o}");
 }
+
+#[test]
+fn database_create_and_drop_with_confirmation() {
+    let p = Project::new("dbcmd");
+    let name = format!("retort_dbcmd_{}", std::process::id());
+    let url =
+        p.db.url
+            .replacen(&format!("/{}", p.db.name), &format!("/{name}"), 1);
+    assert_ne!(url, p.db.url);
+    let run = |args: &[&str]| retort(p.dir.path(), &[("DATABASE_URL", &url)], args);
+    let exists = || -> bool {
+        p.client()
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname = $1",
+                &[&name],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1
+    };
+    let o = run(&["database", "create"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(
+        o.stdout.contains(&format!("created database {name}")),
+        "{o}"
+    );
+    assert!(exists());
+    let o = run(&["database", "create"]);
+    assert!(o.stdout.contains("already exists"), "{o}");
+    // Not a terminal and no --yes: refused, nothing dropped.
+    let o = run(&["database", "drop"]);
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("pass --yes"), "{o}");
+    assert!(exists());
+    let o = run(&["database", "drop", "--yes"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(!exists());
+    let o = run(&["database", "drop", "--yes"]);
+    assert!(o.stdout.contains("does not exist"), "{o}");
+}
