@@ -97,6 +97,11 @@ enum Command {
         action: DatabaseAction,
     },
     /// Write a new migration revision on top of the current head.
+    #[command(after_help = "Examples:
+  retort revision --autogenerate -m \"add user email\"   diff the models against the database
+  retort revision --empty -m \"backfill emails\"          write the SQL by hand
+  retort revision --baseline -m baseline                adopt an existing database (then `retort stamp head --verify`)
+  retort revision --autogenerate -m x --head 2026       on one of several heads")]
     Revision {
         /// What the migration does; becomes part of its id.
         #[arg(short, long)]
@@ -122,6 +127,10 @@ enum Command {
         baseline: bool,
     },
     /// Print the migration autogenerate would write, without writing it.
+    #[command(after_help = "Examples:
+  retort diff                              the SQL, hazards as -- WARNING comments
+  retort diff --format json | jq .hazards  the same for tools
+  retort diff --concurrent-indexes         indexes on existing tables built CONCURRENTLY")]
     Diff {
         /// Output format: SQL text with hazard comments, or JSON changes and hazards.
         #[arg(long, value_enum, default_value = "text")]
@@ -138,6 +147,10 @@ enum Command {
     ///
     /// By default the migrations are replayed on a scratch database created (and dropped) on the
     /// configured server; `--live` compares with the configured database itself instead.
+    #[command(after_help = "Examples:
+  retort check              in CI: models vs what the migrations build (scratch database), retort.sum, heads
+  retort check --live       models vs the configured database
+  retort check --format json")]
     Check {
         /// Output format of the result.
         #[arg(long, value_enum, default_value = "text")]
@@ -152,6 +165,11 @@ enum Command {
     /// Rewrite retort.sum from the migration files, accepting their current content.
     Hash,
     /// Apply migrations up to TARGET: `head`, `heads`, a revision id or unique prefix, `+N`.
+    #[command(after_help = "Examples:
+  retort upgrade                          everything pending (head)
+  retort upgrade +1                       the next migration only
+  retort upgrade head --sql > plan.sql    review the exact SQL first
+  retort upgrade base:head --sql          offline, no database needed")]
     Upgrade {
         /// Target revision.
         #[arg(default_value = "head", allow_hyphen_values = true)]
@@ -165,6 +183,10 @@ enum Command {
         allow_edited: bool,
     },
     /// Revert migrations down to TARGET: `-N`, a revision id or prefix, `base`.
+    #[command(after_help = "Examples:
+  retort downgrade -1                   revert the last migration
+  retort downgrade 20261130_120000      back to that revision (a unique prefix is enough)
+  retort downgrade head:base --sql      the down SQL, offline")]
     Downgrade {
         /// Target revision (`-1` reverts the last one).
         #[arg(allow_hyphen_values = true)]

@@ -100,3 +100,21 @@ fn colour_on_a_terminal_and_none_when_piped() {
         "--color never on a terminal:\n{never}"
     );
 }
+
+#[test]
+fn the_most_used_commands_show_examples_in_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in ["revision", "diff", "check", "upgrade", "downgrade"] {
+        let o = retort(dir.path(), &[], &[cmd, "--help"]);
+        assert_eq!(o.code, 0, "{cmd}: {o}");
+        let examples = o
+            .stdout
+            .split_once("Examples:")
+            .unwrap_or_else(|| panic!("{cmd} --help has no examples:\n{o}"))
+            .1;
+        assert!(
+            examples.contains(&format!("retort {cmd}")),
+            "{cmd}: examples do not show the command:\n{examples}"
+        );
+    }
+}
