@@ -20,6 +20,22 @@ pub fn labelled(style: Style, label: &str, text: &str) -> String {
     format!("{style}{label}:{style:#} {text}")
 }
 
+/// A progress bar on stderr for `len` steps of long work (replaying migrations). indicatif draws
+/// nothing when stderr is not a terminal, so logs and CI output stay clean.
+pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
 /// SQL as printed by `diff`: hazard comments highlighted.
 pub fn sql(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

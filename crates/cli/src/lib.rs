@@ -482,7 +482,13 @@ pub fn schema_at(
 ) -> Result<Catalog> {
     let mut runner = retort_migrate::Runner::new(client, &scope.version_table);
     let steps = runner.plan_upgrade(graph, target)?;
-    runner.run(graph, &steps, true, &mut |_| {})?;
+    let bar = diagnostics::progress(steps.len(), "replaying migrations");
+    runner.run(graph, &steps, true, &mut |e| {
+        if let retort_migrate::StepEvent::Finished { .. } = e {
+            bar.inc(1);
+        }
+    })?;
+    bar.finish_and_clear();
     introspect(client, scope)
 }
 
@@ -509,6 +515,11 @@ pub fn verify(
     let base = introspect(client, scope)?;
     seen.insert(Vec::new(), base);
     let order: Vec<String> = graph.order().to_vec();
+    let bar = diagnostics::progress(2 * order.len(), "verifying migrations");
+    let mut log = |line: &str| {
+        bar.inc(1);
+        bar.suspend(|| log(line));
+    };
     for id in &order {
         let mut runner = retort_migrate::Runner::new(client, &scope.version_table);
         let steps = runner.plan_upgrade(graph, id)?;
@@ -551,5 +562,6 @@ pub fn verify(
             }
         }
     }
+    bar.finish_and_clear();
     Ok(failures)
 }

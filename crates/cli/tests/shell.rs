@@ -118,3 +118,17 @@ fn the_most_used_commands_show_examples_in_help() {
         );
     }
 }
+
+#[test]
+fn progress_bars_never_reach_a_pipe() {
+    let p = Project::new("progress_pipe");
+    p.models("#[derive(Table)]\npub struct T {\n    #[column(primary_key)]\n    pub id: i64,\n}\n");
+    p.ok_at(1, &["revision", "--autogenerate", "-m", "t"]);
+    p.ok_at(2, &["revision", "--empty", "-m", "e"]);
+    for args in [&["check"][..], &["verify"][..]] {
+        let o = p.ok(args);
+        assert!(!o.stderr.contains("replaying migrations"), "{args:?}: {o}");
+        assert!(!o.stderr.contains("verifying migrations"), "{args:?}: {o}");
+        assert!(!o.stderr.contains('\u{1b}'), "{args:?}: {o}");
+    }
+}
