@@ -338,7 +338,8 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
             if body_start.is_none() && !line.trim().is_empty() {
                 body_start = Some((offset, line_no));
             }
-            if is_directive {
+            // `-- retort:allow RULE` above a statement is for `retort lint`.
+            if is_directive && !line.starts_with("-- retort:allow") {
                 return Err(err(
                     line_no,
                     "`-- retort:` directives belong in the header at the top of the file".into(),
@@ -351,6 +352,10 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
         let Some(rest) = line.strip_prefix(DIRECTIVE) else {
             continue;
         };
+        if rest.starts_with("allow ") {
+            // A `retort lint` suppression directly above the first statement.
+            continue;
+        }
         let (name, value) = match rest.split_once(char::is_whitespace) {
             Some((n, v)) => (n, v.trim()),
             None => (rest.trim(), ""),
