@@ -3,7 +3,7 @@
 //! that break running code, transaction-incompatible statements. Statements come from
 //! [`retort_migrate::split_statements`] and are parsed with `sqlparser` (PostgreSQL dialect).
 
-use retort_migrate::split_statements;
+use retort_migrate::{split_statements, transaction_blocker};
 use serde::Serialize;
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnOption, ObjectName,
@@ -68,7 +68,7 @@ rules! {
     CONSTRAINT_VALIDATED = "R007", "constraint-without-not-valid", Warning, ["locking"];
     RENAME = "R008", "rename", Warning, ["possible rename"];
     LOCK_TIMEOUT = "R009", "missing-lock-timeout", Warning, [];
-    NO_TRANSACTION = "R010", "needs-no-transaction", Error, ["no transaction", "non transactional"];
+    NO_TRANSACTION = "R010", "needs-no-transaction", Warning, ["no transaction", "non transactional"];
     MIXED_DATA_DDL = "R011", "data-and-ddl", Warning, [];
 }
 
@@ -134,9 +134,23 @@ pub fn lint(text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for st in &stmts {
         let mut found = Vec::new();
+        // The runner's own test (words, not the parse), so lint and runner agree.
+        let blocker = transaction_blocker(st, None);
+        if let Some(what) = blocker {
+            if !no_transaction {
+                found.push(no_tx(st.line, what));
+            }
+        }
         let parsed = match Parser::parse_sql(&PostgreSqlDialect {}, &st.sql) {
             Ok(mut v) if v.len() == 1 => v.pop().unwrap(),
             Ok(_) => continue,
+            // sqlparser 0.64 does not know `DROP INDEX CONCURRENTLY`: the blocker check above
+            // has seen it, so it needs no "not parsed" finding.
+            Err(_) if blocker.is_some() => {
+                has_ddl = true;
+                out.extend(finish(found, &lines, st.line));
+                continue;
+            }
             Err(e) => {
                 found.push(Finding::new(
                     NOT_PARSED,
@@ -178,21 +192,11 @@ pub fn lint(text: &str) -> Vec<Finding> {
                         }
                     }
                 }
-                if *object_type == ObjectType::Index
-                    && st.words.get(2).is_some_and(|w| w == "CONCURRENTLY")
-                    && !no_transaction
-                {
-                    found.push(no_tx(st.line, "DROP INDEX CONCURRENTLY"));
-                }
             }
             Statement::CreateIndex(ci) => {
                 has_ddl = true;
                 let fresh = created.contains(&key(&ci.table_name));
-                if ci.concurrently {
-                    if !no_transaction {
-                        found.push(no_tx(st.line, "CREATE INDEX CONCURRENTLY"));
-                    }
-                } else if !fresh {
+                if !ci.concurrently && !fresh {
                     locking = true;
                     found.push(Finding::new(
                         CREATE_INDEX,
@@ -224,11 +228,6 @@ pub fn lint(text: &str) -> Vec<Finding> {
                         at.name
                     );
                     found.push(f);
-                }
-            }
-            Statement::Vacuum(_) => {
-                if !no_transaction {
-                    found.push(no_tx(st.line, "VACUUM"));
                 }
             }
             _ => {
@@ -271,7 +270,7 @@ fn no_tx(line: usize, what: &str) -> Finding {
         NO_TRANSACTION,
         line,
         format!(
-            "{what} cannot run inside a transaction: mark the migration `{NO_TRANSACTION_MARK}`"
+            "{what} cannot run inside a transaction, so the runner applies this whole migration outside one (not atomic: a failure leaves the statements before it applied): mark the migration `{NO_TRANSACTION_MARK}` to say so, or give the statement a migration of its own"
         ),
     )
 }
