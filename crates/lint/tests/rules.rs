@@ -150,3 +150,13 @@ fn retort_warning_comment_acknowledges_its_hazard_only() {
     ));
     assert_eq!(f[0].severity, Severity::Error);
 }
+
+#[test]
+fn every_rule_has_its_readme_anchor() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    for r in retort_lint::RULES {
+        let anchor = format!("<a id=\"{}\"></a>`{}` {}", &r.anchor()[1..], r.id, r.name);
+        assert!(readme.contains(&anchor), "README lacks {anchor}");
+    }
+}

@@ -523,6 +523,16 @@ mod tests {
     }
 
     #[test]
+    fn lint_allow_comments_are_not_header_errors() {
+        // Directly below the header (so part of it) and above a later statement in the body.
+        let text = "-- retort:revision r1\n-- retort:down\n-- retort:allow R001\nDROP TABLE t;\n\
+                    -- retort:allow R002, R008\nALTER TABLE u DROP COLUMN c;\n";
+        let p = parse_file(Path::new("x/down.sql"), text, Kind::Down).unwrap();
+        assert_eq!(p.body_line, 4);
+        assert!(p.body.ends_with("ALTER TABLE u DROP COLUMN c;\n"));
+    }
+
+    #[test]
     fn unclosed_tokens_name_the_file_line() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("r1");
