@@ -70,6 +70,19 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LintFormat {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LintSeverity {
+    Error,
+    Warning,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create retort.toml and an empty migrations directory here.
@@ -261,6 +274,18 @@ enum Command {
         #[arg(long = "schema", value_name = "SCHEMA")]
         schemas: Vec<String>,
     },
+    /// Check migrations' up.sql for statements that hurt a production database (no database
+    /// needed). Exit 1 when a finding at or above --severity exists.
+    Lint {
+        /// Only revisions in a range `A:B`, as for `history -r` (default: all).
+        rev_range: Option<String>,
+        /// `text` (`file:line: severity[R00x] message`), `json`, or `github` annotations.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+        /// The severity that fails the run: `error` or `warning`.
+        #[arg(long, value_enum, default_value_t = LintSeverity::Error)]
+        severity: LintSeverity,
+    },
     /// Print the schema as Retort reads it: from the database (default) or from the models.
     Inspect {
         /// Read the models instead of the database.
@@ -427,6 +452,11 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             indicate_current,
         } => history(&cfg, verbose, rev_range.as_deref(), indicate_current),
         Command::Heads => heads(&cfg),
+        Command::Lint {
+            rev_range,
+            format,
+            severity,
+        } => lint(&cfg, rev_range.as_deref(), format, severity),
         Command::Show { revision } => show(&cfg, &revision),
         Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
         Command::Inspect { models, format } => inspect(&cfg, models, format),
@@ -1429,29 +1459,7 @@ fn history(
     } else {
         (Vec::new(), Default::default())
     };
-    // `A:B`: descendants of A (inclusive) that are ancestors of B (inclusive).
-    let keep: Option<std::collections::BTreeSet<String>> = match range {
-        None => None,
-        Some(r) => {
-            let (a, b) = r
-                .split_once(':')
-                .ok_or_else(|| anyhow!("-r expects a range `A:B`, got `{r}`"))?;
-            let upper = match b {
-                "" | "head" | "heads" => graph.order().iter().cloned().collect(),
-                b => graph.ancestors(&graph.resolve(b)?),
-            };
-            let lower = match a {
-                "" | "base" => graph.order().iter().cloned().collect(),
-                a => {
-                    let id = graph.resolve(a)?;
-                    let mut d = graph.descendants(&id);
-                    d.insert(id);
-                    d
-                }
-            };
-            Some(upper.intersection(&lower).cloned().collect())
-        }
-    };
+    let keep = range_ids(&graph, range)?;
     for m in graph.history() {
         if keep.as_ref().is_some_and(|k| !k.contains(&m.id)) {
             continue;
@@ -1474,6 +1482,84 @@ fn history(
         }
     }
     Ok(0)
+}
+
+/// `A:B`: descendants of A (inclusive) that are ancestors of B (inclusive); `None` for no range.
+fn range_ids(
+    graph: &migrate::Graph,
+    range: Option<&str>,
+) -> anyhow::Result<Option<std::collections::BTreeSet<String>>> {
+    let keep = match range {
+        None => None,
+        Some(r) => {
+            let (a, b) = r
+                .split_once(':')
+                .ok_or_else(|| anyhow!("-r expects a range `A:B`, got `{r}`"))?;
+            let upper = match b {
+                "" | "head" | "heads" => graph.order().iter().cloned().collect(),
+                b => graph.ancestors(&graph.resolve(b)?),
+            };
+            let lower = match a {
+                "" | "base" => graph.order().iter().cloned().collect(),
+                a => {
+                    let id = graph.resolve(a)?;
+                    let mut d = graph.descendants(&id);
+                    d.insert(id);
+                    d
+                }
+            };
+            Some(upper.intersection(&lower).cloned().collect())
+        }
+    };
+    Ok(keep)
+}
+
+fn lint(
+    cfg: &Config,
+    range: Option<&str>,
+    format: LintFormat,
+    threshold: LintSeverity,
+) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let keep = range_ids(&graph, range)?;
+    let threshold = match threshold {
+        LintSeverity::Error => retort_lint::Severity::Error,
+        LintSeverity::Warning => retort_lint::Severity::Warning,
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut fail = false;
+    let mut json = Vec::new();
+    for id in graph.order() {
+        if keep.as_ref().is_some_and(|k| !k.contains(id)) {
+            continue;
+        }
+        let m = graph.get(id).context("revision in the graph")?;
+        let path = m.up_path();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let shown = path
+            .strip_prefix(&cwd)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        for f in retort_lint::lint(&text) {
+            fail |= f.severity >= threshold;
+            match format {
+                LintFormat::Text => println!("{}", retort_lint::text_line(&shown, &f)),
+                LintFormat::Github => println!("{}", retort_lint::github_line(&shown, &f)),
+                LintFormat::Json => {
+                    let mut v = serde_json::to_value(&f).context("finding as JSON")?;
+                    v["file"] = serde_json::Value::String(shown.clone());
+                    v["revision"] = serde_json::Value::String(m.id.clone());
+                    json.push(v);
+                }
+            }
+        }
+    }
+    if format == LintFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&json).context("JSON")?);
+    }
+    Ok(i32::from(fail))
 }
 
 fn branches(cfg: &Config) -> Result<i32, Failure> {

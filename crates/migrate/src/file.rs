@@ -338,7 +338,8 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
             if body_start.is_none() && !line.trim().is_empty() {
                 body_start = Some((offset, line_no));
             }
-            if is_directive {
+            // `-- retort:allow RULE` above a statement is for `retort lint`.
+            if is_directive && !line.starts_with("-- retort:allow") {
                 return Err(err(
                     line_no,
                     "`-- retort:` directives belong in the header at the top of the file".into(),
@@ -351,6 +352,10 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
         let Some(rest) = line.strip_prefix(DIRECTIVE) else {
             continue;
         };
+        if rest.starts_with("allow ") {
+            // A `retort lint` suppression directly above the first statement.
+            continue;
+        }
         let (name, value) = match rest.split_once(char::is_whitespace) {
             Some((n, v)) => (n, v.trim()),
             None => (rest.trim(), ""),
@@ -515,6 +520,16 @@ mod tests {
             "-- retort:revision r1\n-- retort:down\n\nDROP TABLE t;\n-- retort:no-transaction\n";
         let e = parse_file(Path::new("x/down.sql"), text, Kind::Down).unwrap_err();
         assert!(e.to_string().starts_with("x/down.sql:5: "), "{e}");
+    }
+
+    #[test]
+    fn lint_allow_comments_are_not_header_errors() {
+        // Directly below the header (so part of it) and above a later statement in the body.
+        let text = "-- retort:revision r1\n-- retort:down\n-- retort:allow R001\nDROP TABLE t;\n\
+                    -- retort:allow R002, R008\nALTER TABLE u DROP COLUMN c;\n";
+        let p = parse_file(Path::new("x/down.sql"), text, Kind::Down).unwrap();
+        assert_eq!(p.body_line, 4);
+        assert!(p.body.ends_with("ALTER TABLE u DROP COLUMN c;\n"));
     }
 
     #[test]
