@@ -482,7 +482,10 @@ fn alter_enum(name: &QualName, from: &[String], to: &[String]) -> Vec<Statement>
             .map(|(i, v)| {
                 let position = match to[i + 1..].iter().find(|n| from.contains(n)) {
                     Some(next) => format!(" BEFORE {}", quote_literal(next)),
-                    None => match to[..i].iter().rev().find(|p| from.contains(p)) {
+                    // Only new labels follow: each goes after the label just before it in `to`,
+                    // which exists by now (an earlier label or one added by a statement above);
+                    // after the last old label, two new ones would end up reversed.
+                    None => match i.checked_sub(1).map(|p| &to[p]) {
                         Some(prev) => format!(" AFTER {}", quote_literal(prev)),
                         None => String::new(),
                     },
@@ -1231,6 +1234,29 @@ mod tests {
 
     fn users() -> QualName {
         QualName::new("public", "users")
+    }
+
+    #[test]
+    fn enum_additions_after_the_last_label_keep_their_order() {
+        // sqldef tests_types.yml AlterTypeAddValue: both used to go AFTER 'send_message'.
+        let st = alter_enum(
+            &QualName::new("public", "eventtype"),
+            &["example".into(), "send_message".into()],
+            &[
+                "example".into(),
+                "send_message".into(),
+                "send_meeting_options".into(),
+                "update_reactionslot".into(),
+            ],
+        );
+        let sql: Vec<&str> = st.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            sql,
+            [
+                "ALTER TYPE public.eventtype ADD VALUE 'send_meeting_options' AFTER 'send_message'",
+                "ALTER TYPE public.eventtype ADD VALUE 'update_reactionslot' AFTER 'send_meeting_options'"
+            ]
+        );
     }
 
     #[test]
