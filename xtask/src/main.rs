@@ -55,7 +55,38 @@ fn server() -> Result<(Option<PgCluster>, String)> {
     Ok((Some(cluster), url))
 }
 
+/// The pooler tests need PgBouncer: on a fresh Debian machine install it (as root, with apt-get);
+/// where that is impossible the tests say loudly that they were skipped.
+fn ensure_pgbouncer() {
+    if retort_testkit::pgbouncer_bin().is_some() {
+        return;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        eprintln!("xtask: pgbouncer is not installed and this is not root: the pooler tests will be skipped");
+        return;
+    }
+    eprintln!("xtask: installing pgbouncer (apt-get) for the pooler tests");
+    let quiet = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = quiet(&["install", "-y", "-q", "pgbouncer"])
+        || (quiet(&["update", "-q"]) && quiet(&["install", "-y", "-q", "pgbouncer"]));
+    if !installed {
+        eprintln!("xtask: could not install pgbouncer: the pooler tests will be skipped");
+    }
+}
+
 fn test(extra: &[String]) -> Result<()> {
+    ensure_pgbouncer();
     let (mut cluster, url) = server()?;
     // `-p CRATE` narrows the run; without it the whole workspace is tested.
     let narrowed = extra

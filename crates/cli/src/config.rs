@@ -84,6 +84,12 @@ struct RawMigrations {
     dir: String,
     #[serde(default = "default_version_table")]
     version_table: String,
+    /// `lock_timeout` for migration statements (SET LOCAL in each migration's transaction).
+    #[serde(default)]
+    lock_timeout: Option<String>,
+    /// `statement_timeout` for migration statements, likewise.
+    #[serde(default)]
+    statement_timeout: Option<String>,
 }
 
 impl Default for RawMigrations {
@@ -91,6 +97,8 @@ impl Default for RawMigrations {
         RawMigrations {
             dir: default_migrations_dir(),
             version_table: default_version_table(),
+            lock_timeout: None,
+            statement_timeout: None,
         }
     }
 }
@@ -129,6 +137,9 @@ pub struct Config {
     pub scope: Scope,
     /// Names for constraints and indexes the models leave unnamed.
     pub naming: retort_schema::NamingConvention,
+    /// `[migrations] lock_timeout` / `statement_timeout`: limits for migration statements.
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
     /// `[manage]`: kinds of property the models manage beyond (or short of) their dialect's.
     pub manage: crate::manage::Manage,
 }
@@ -271,6 +282,10 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         Some(url) if !url.is_empty() => Some(url),
         _ => raw.database.url,
     };
+    let (lock_timeout, statement_timeout) = (
+        raw.migrations.lock_timeout.clone(),
+        raw.migrations.statement_timeout.clone(),
+    );
     let mut scope = Scope {
         version_table: raw.migrations.version_table,
         include: raw.scope.include,
@@ -292,6 +307,8 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         scope,
         naming: raw.naming,
         manage: raw.manage,
+        lock_timeout,
+        statement_timeout,
     })
 }
 

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use retort::config::{self, Config};
 use retort_migrate as migrate;
@@ -194,6 +194,8 @@ enum Command {
         /// (pending migrations may always be edited before they are applied).
         #[arg(long)]
         allow_edited: bool,
+        #[command(flatten)]
+        limits: LockArgs,
     },
     /// Revert migrations down to TARGET: `-N`, a revision id or prefix, `base`.
     #[command(after_help = "Examples:
@@ -210,6 +212,8 @@ enum Command {
         /// Run even though a migration's file changed since it was recorded in retort.sum.
         #[arg(long)]
         allow_edited: bool,
+        #[command(flatten)]
+        limits: LockArgs,
     },
     /// Set the version table to TARGET without running any migration.
     Stamp {
@@ -222,6 +226,9 @@ enum Command {
         /// (replayed on a scratch database), so hand-made changes are adopted safely.
         #[arg(long)]
         verify: bool,
+        /// Longest wait, in seconds, for the migration lock another run holds (0: do not wait).
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        lock_wait: u64,
     },
     /// Show the revision(s) the database is at.
     Current {
@@ -434,17 +441,34 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             target,
             sql,
             allow_edited,
-        } => migrate_cmd(&cfg, migrate::Direction::Up, &target, sql, allow_edited),
+            limits,
+        } => migrate_cmd(
+            &cfg,
+            migrate::Direction::Up,
+            &target,
+            sql,
+            allow_edited,
+            limits.options(&cfg),
+        ),
         Command::Downgrade {
             target,
             sql,
             allow_edited,
-        } => migrate_cmd(&cfg, migrate::Direction::Down, &target, sql, allow_edited),
+            limits,
+        } => migrate_cmd(
+            &cfg,
+            migrate::Direction::Down,
+            &target,
+            sql,
+            allow_edited,
+            limits.options(&cfg),
+        ),
         Command::Stamp {
             target,
             purge,
             verify,
-        } => stamp(&cfg, &target, purge, verify),
+            lock_wait,
+        } => stamp(&cfg, &target, purge, verify, lock_wait),
         Command::Current { verbose } => current(&cfg, verbose),
         Command::History {
             verbose,
@@ -480,6 +504,8 @@ fn standalone_config() -> anyhow::Result<Config> {
         scope: Default::default(),
         naming: Default::default(),
         manage: Default::default(),
+        lock_timeout: None,
+        statement_timeout: None,
     })
 }
 
@@ -1193,12 +1219,46 @@ fn verify(cfg: &Config) -> Result<i32, Failure> {
     Ok(1)
 }
 
+/// The migration lock's wait limit and the timeouts for migration DDL.
+#[derive(Args, Debug)]
+struct LockArgs {
+    /// Longest wait, in seconds, for the migration lock another run holds (0: do not wait); the
+    /// error names the holder (pid, application_name, since when).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    lock_wait: u64,
+    /// `lock_timeout` for each migration's statements (a PostgreSQL duration: `5s`, `500ms`),
+    /// set with SET LOCAL in its transaction; overrides `[migrations] lock_timeout`.
+    #[arg(long, value_name = "DURATION")]
+    lock_timeout: Option<String>,
+    /// `statement_timeout` for each migration's statements, likewise; overrides
+    /// `[migrations] statement_timeout`.
+    #[arg(long, value_name = "DURATION")]
+    statement_timeout: Option<String>,
+}
+
+impl LockArgs {
+    fn options(&self, cfg: &Config) -> migrate::RunOptions {
+        migrate::RunOptions {
+            lock_wait: Some(Duration::from_secs(self.lock_wait)),
+            lock_timeout: self
+                .lock_timeout
+                .clone()
+                .or_else(|| cfg.lock_timeout.clone()),
+            statement_timeout: self
+                .statement_timeout
+                .clone()
+                .or_else(|| cfg.statement_timeout.clone()),
+        }
+    }
+}
+
 fn migrate_cmd(
     cfg: &Config,
     direction: migrate::Direction,
     target: &str,
     sql: bool,
     allow_edited: bool,
+    options: migrate::RunOptions,
 ) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     if sql {
@@ -1249,7 +1309,8 @@ fn migrate_cmd(
         return Ok(0);
     }
     let mut client = connect(cfg)?;
-    let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+    let mut runner =
+        migrate::Runner::new(&mut client, &cfg.scope.version_table).with_options(options);
     let steps = match direction {
         migrate::Direction::Up => runner.plan_upgrade(&graph, target)?,
         migrate::Direction::Down => runner.plan_downgrade(&graph, target)?,
@@ -1346,7 +1407,13 @@ fn migrate_cmd(
     Ok(0)
 }
 
-fn stamp(cfg: &Config, target: &str, purge: bool, verify: bool) -> Result<i32, Failure> {
+fn stamp(
+    cfg: &Config,
+    target: &str,
+    purge: bool,
+    verify: bool,
+    lock_wait: u64,
+) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     let mut client = connect(cfg)?;
     if verify {
@@ -1377,7 +1444,12 @@ fn stamp(cfg: &Config, target: &str, purge: bool, verify: bool) -> Result<i32, F
         }
         println!("verified: the database already has the schema of {target}");
     }
-    let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
+    let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table).with_options(
+        migrate::RunOptions {
+            lock_wait: Some(Duration::from_secs(lock_wait)),
+            ..Default::default()
+        },
+    );
     runner.stamp(&graph, target, purge)?;
     let cur = runner.current()?;
     println!(

@@ -158,6 +158,28 @@ pub enum Error {
     /// while a migration ran.
     #[error("{0}")]
     ConnectionLost(Box<LostConnection>),
+    /// The migration lock was not free within `--lock-wait`.
+    #[error(
+        "gave up waiting for the migration lock after {}: it is held by {holder}; wait for that \
+         run to finish (or end it), or raise --lock-wait",
+        humantime_secs(*waited)
+    )]
+    LockWait {
+        waited: std::time::Duration,
+        /// Who holds it (pid, application_name, since when), from pg_stat_activity.
+        holder: String,
+    },
+    /// A migration that runs outside a transaction needs the session-level lock, but the
+    /// connection goes through a transaction-mode pooler that moves statements between server
+    /// connections.
+    #[error(
+        "this migration runs outside a transaction and needs a session-level lock, but the \
+         connection goes through a transaction-mode pooler (e.g. PgBouncer pool_mode = \
+         transaction): the lock was taken on one server connection and the next statement ran on \
+         another, so nothing would keep two runs apart; run this upgrade with a direct connection \
+         to PostgreSQL (or a session-mode pool)"
+    )]
+    PoolerSessionLock,
     /// A database call outside of migration statements failed (version table, lock, connection).
     #[error("{context}: {}", db_error_text(error))]
     Db {
@@ -282,6 +304,16 @@ fn candidates_hint(candidates: &[String]) -> String {
     }
 }
 
+fn humantime_secs(d: std::time::Duration) -> String {
+    if d == std::time::Duration::MAX {
+        "waiting without a limit".into()
+    } else if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
 impl Error {
     /// True for errors caused by the project's files or the user's arguments (CLI exit code 2),
     /// false for failures while talking to or changing the database (exit code 1).
@@ -292,6 +324,8 @@ impl Error {
                 | Error::ConnectionLost { .. }
                 | Error::Db { .. }
                 | Error::PlanOutdated { .. }
+                | Error::LockWait { .. }
+                | Error::PoolerSessionLock
         )
     }
 

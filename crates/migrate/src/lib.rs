@@ -21,6 +21,6 @@ pub use plan::{
     applied_set, offline_sql, plan_downgrade_from, plan_offline, plan_upgrade_from, quote_table,
     transaction_blocker, Direction, Step,
 };
-pub use runner::{Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
+pub use runner::{RunOptions, Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
 pub use split::{split_statements, SqlStatement, Unterminated, MAX_WORDS};
 pub use sum::{edited_files, sum_text, verify_sum, write_sum, SUM_FILE, V2_HEADER};

@@ -11,6 +11,7 @@ use crate::plan::{
 };
 use crate::split::{split_statements, SqlStatement};
 use postgres::error::ErrorPosition;
+use postgres::types::Type;
 use postgres::{Client, GenericClient};
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -65,11 +66,27 @@ impl fmt::Display for StepEvent<'_> {
     }
 }
 
+/// The version-table rows before a step and the heads after it.
+type Transition = (Vec<String>, Vec<String>);
+
+/// How long to wait for the migration lock, and the limits for migration DDL.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Longest wait for the migration lock before giving up naming its holder; `None`: forever.
+    pub lock_wait: Option<Duration>,
+    /// `lock_timeout` for the statements of each migration (a PostgreSQL duration, `"5s"`),
+    /// set with `SET LOCAL` inside its transaction; `None`: the server's default.
+    pub lock_timeout: Option<String>,
+    /// `statement_timeout` likewise.
+    pub statement_timeout: Option<String>,
+}
+
 /// Runs migrations over one connection.
 pub struct Runner<'c> {
     client: &'c mut Client,
     version_table: String,
     table: String,
+    options: RunOptions,
 }
 
 impl<'c> Runner<'c> {
@@ -81,7 +98,14 @@ impl<'c> Runner<'c> {
             client,
             version_table,
             table,
+            options: RunOptions::default(),
         }
+    }
+
+    /// Sets the lock wait and the timeouts for migration DDL.
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
     }
 
     pub fn version_table(&self) -> &str {
@@ -98,9 +122,9 @@ impl<'c> Runner<'c> {
     pub fn current_readonly(&mut self) -> Result<Vec<String>, Error> {
         let exists: bool = self
             .client
-            .query_one(
-                "SELECT to_regclass($1) IS NOT NULL",
-                &[&quote_table(&self.version_table)],
+            .query_typed_one(
+                "SELECT to_regclass($1::text) IS NOT NULL",
+                &[(&quote_table(&self.version_table), Type::TEXT)],
             )
             .map_err(|e| Error::db("checking for the version table", e))?
             .get(0);
@@ -156,7 +180,10 @@ impl<'c> Runner<'c> {
         let context = "reading the checksums in the version table";
         let exists: bool = self
             .client
-            .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&self.table])
+            .query_typed_one(
+                "SELECT to_regclass($1::text) IS NOT NULL",
+                &[(&self.table, Type::TEXT)],
+            )
             .and_then(|row| row.try_get(0))
             .map_err(|e| Error::db(context, e))?;
         if !exists {
@@ -168,7 +195,7 @@ impl<'c> Runner<'c> {
         );
         let rows = self
             .client
-            .query(&sql, &[])
+            .query_typed(&sql, &[])
             .map_err(|e| Error::db(context, e))?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -190,9 +217,13 @@ impl<'c> Runner<'c> {
         plan_downgrade_from(graph, &current, target)
     }
 
-    /// Applies `steps` under the advisory lock. retort.sum is checked first unless
-    /// `allow_edited` (any mismatch refuses to run, naming the file). Each step re-checks the version table under the lock, so a step another
-    /// process already ran is skipped; a failing step is rolled back and stops the run.
+    /// Applies `steps`. retort.sum is checked first unless `allow_edited` (any mismatch refuses
+    /// to run, naming the file). Each migration runs in its own transaction, which first takes the
+    /// transaction-scoped advisory lock and re-reads the version table, so a step another process
+    /// applied (or reverted) meanwhile is skipped; a failing step is rolled back and stops the run.
+    /// Nothing depends on the session outliving a transaction, so this works behind a
+    /// transaction-mode pooler (PgBouncer `pool_mode = transaction`), except for migrations that
+    /// run outside a transaction (see [`Runner::apply`]).
     pub fn run(
         &mut self,
         graph: &Graph,
@@ -206,17 +237,21 @@ impl<'c> Runner<'c> {
         if steps.is_empty() {
             return Ok(());
         }
-        self.locked(observer, |runner, observer| {
-            runner.run_locked(graph, steps, observer)
-        })
+        self.ensure_table()?;
+        let server = self.server_version()?;
+        for step in steps {
+            self.apply(graph, step, server, observer)?;
+        }
+        Ok(())
     }
 
     /// Sets the version table to `target` (`head`, `heads`, `base`, an id or prefix) without
     /// running migrations. Revisions on other branches stay. With `purge`, the table is emptied
     /// first, so rows without a migration file are dropped instead of being an error.
     pub fn stamp(&mut self, graph: &Graph, target: &str, purge: bool) -> Result<(), Error> {
-        self.locked(&mut |_: &StepEvent| {}, |runner, _| {
-            runner.ensure_table()?;
+        self.ensure_table()?;
+        self.in_transaction(&mut |_: &StepEvent| {}, &plain_db, |runner, observer| {
+            runner.xact_lock(observer)?;
             let rows = runner.read_rows()?;
             let current = if purge {
                 Vec::new()
@@ -235,42 +270,194 @@ impl<'c> Runner<'c> {
                 &after,
                 None,
             )));
-            let mut tx = runner
-                .client
-                .transaction()
-                .map_err(|e| Error::db("starting a transaction", e))?;
-            for s in &sql {
-                tx.query_typed(s, &[])
-                    .map_err(|e| Error::db("updating the version table", e))?;
-            }
-            tx.commit()
-                .map_err(|e| Error::db("updating the version table", e))
+            runner.exec(&sql, "updating the version table")
         })
     }
 
-    /// Runs `f` while holding the advisory lock and releases it afterwards, also on error.
-    fn locked(
+    /// Runs `f` between BEGIN and COMMIT (ROLLBACK when it fails). A lock wait that timed out
+    /// is completed here, after the rollback, with who holds the lock.
+    fn in_transaction<T>(
         &mut self,
         observer: &mut dyn FnMut(&StepEvent),
-        f: impl FnOnce(&mut Self, &mut dyn FnMut(&StepEvent)) -> Result<(), Error>,
-    ) -> Result<(), Error> {
+        fail: &dyn Fn(&str, postgres::Error) -> Error,
+        f: impl FnOnce(&mut Self, &mut dyn FnMut(&StepEvent)) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.client
+            .batch_execute("BEGIN")
+            .map_err(|e| fail("BEGIN", e))?;
+        match f(self, observer) {
+            Ok(v) => {
+                self.client
+                    .batch_execute("COMMIT")
+                    .map_err(|e| fail("COMMIT", e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                // A lost connection makes the rollback fail too; the first error is what counts.
+                let _ = self.client.batch_execute("ROLLBACK");
+                Err(match e {
+                    Error::LockWait { waited, holder } if holder.is_empty() => Error::LockWait {
+                        waited,
+                        holder: self.lock_holder(),
+                    },
+                    e => e,
+                })
+            }
+        }
+    }
+
+    /// Takes the transaction-scoped migration lock in the open transaction, waiting at most
+    /// `lock_wait`; then applies the configured `lock_timeout` / `statement_timeout` with
+    /// `SET LOCAL`, so they last until this transaction ends (and never leak into a pooled
+    /// server connection).
+    fn xact_lock(&mut self, observer: &mut dyn FnMut(&StepEvent)) -> Result<(), Error> {
         let got: bool = self
             .client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .query_typed_one(
+                &format!("SELECT pg_try_advisory_xact_lock({LOCK_KEY})"),
+                &[],
+            )
             .and_then(|row| row.try_get(0))
             .map_err(|e| Error::db("taking the migration lock", e))?;
         if !got {
+            let waited = self.options.lock_wait.unwrap_or(Duration::MAX);
+            if waited.is_zero() {
+                return Err(Error::LockWait {
+                    waited,
+                    holder: String::new(),
+                });
+            }
             observer(&StepEvent::WaitingForLock);
+            let timeout = match self.options.lock_wait {
+                Some(d) => format!("{}ms", d.as_millis().clamp(1, i32::MAX as u128)),
+                None => "0".into(),
+            };
             self.client
-                .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+                .batch_execute(&format!("SET LOCAL lock_timeout = '{timeout}'"))
                 .map_err(|e| Error::db("waiting for the migration lock", e))?;
+            if let Err(e) = self
+                .client
+                .query_typed(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"), &[])
+            {
+                if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+                    return Err(Error::LockWait {
+                        waited,
+                        holder: String::new(),
+                    });
+                }
+                return Err(Error::db("waiting for the migration lock", e));
+            }
         }
-        let result = f(self, observer);
-        let unlocked = self
+        let mut set = vec![format!(
+            "SET LOCAL lock_timeout = {}",
+            setting_literal(self.options.lock_timeout.as_deref())
+        )];
+        if let Some(t) = &self.options.statement_timeout {
+            set.push(format!(
+                "SET LOCAL statement_timeout = {}",
+                setting_literal(Some(t))
+            ));
+        }
+        self.client
+            .batch_execute(&set.join(";\n"))
+            .map_err(|e| Error::db("setting lock_timeout / statement_timeout", e))
+    }
+
+    /// Who holds the migration lock, from `pg_locks` and `pg_stat_activity` (one line per
+    /// holder), or a note that it was released meanwhile.
+    pub fn lock_holder(&mut self) -> String {
+        let key = LOCK_KEY as u64;
+        let (hi, lo) = (key >> 32, key & 0xffff_ffff);
+        let sql = format!(
+            "SELECT a.pid, coalesce(nullif(a.application_name, ''), '(none)'), \
+             coalesce(to_char(coalesce(a.xact_start, a.backend_start) AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD HH24:MI:SS \"UTC\"'), '?'), coalesce(a.state, '?'), \
+             coalesce(host(a.client_addr), 'local socket') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {hi} \
+             AND l.objid = {lo} AND l.objsubid = 1 ORDER BY a.pid"
+        );
+        match self.client.query_typed(&sql, &[]) {
+            Ok(rows) if rows.is_empty() => {
+                "no session holds it any more (it was released meanwhile)".into()
+            }
+            Ok(rows) => rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "pid {} (application_name {}, from {}, holding it since {}, state {})",
+                        r.get::<_, i32>(0),
+                        r.get::<_, String>(1),
+                        r.get::<_, String>(4),
+                        r.get::<_, String>(2),
+                        r.get::<_, String>(3),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Err(e) => format!("could not tell who holds it: {}", db_error_text(&e)),
+        }
+    }
+
+    /// Takes the session-level lock for a migration that runs outside a transaction, polling
+    /// `pg_try_advisory_lock` for at most `lock_wait`. Checks that the next statement still runs
+    /// on the server connection that holds it: behind a transaction-mode pooler it does not, and
+    /// the lock would protect nothing (and leak), so that is refused.
+    fn session_lock(&mut self, observer: &mut dyn FnMut(&StepEvent)) -> Result<(), Error> {
+        let started = Instant::now();
+        let limit = self.options.lock_wait.unwrap_or(Duration::MAX);
+        let mut announced = false;
+        loop {
+            let got: bool = self
+                .client
+                .query_typed_one(&format!("SELECT pg_try_advisory_lock({LOCK_KEY})"), &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(|e| Error::db("taking the migration lock", e))?;
+            if got {
+                break;
+            }
+            if started.elapsed() >= limit {
+                return Err(Error::LockWait {
+                    waited: limit,
+                    holder: self.lock_holder(),
+                });
+            }
+            if !announced {
+                observer(&StepEvent::WaitingForLock);
+                announced = true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let key = LOCK_KEY as u64;
+        let (hi, lo) = (key >> 32, key & 0xffff_ffff);
+        let held: bool = self
             .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
-            .map_err(|e| Error::db("releasing the migration lock", e));
-        result.and(unlocked.map(|_| ()))
+            .query_typed_one(
+                &format!(
+                    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND pid = pg_backend_pid() AND classid = {hi} AND objid = {lo} AND objsubid = 1)"
+                ),
+                &[],
+            )
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| Error::db("checking the migration lock", e))?;
+        if !held {
+            // Best effort: the lock sits on another server connection of the pool.
+            for _ in 0..8 {
+                let _ = self
+                    .client
+                    .query_typed(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"), &[]);
+            }
+            return Err(Error::PoolerSessionLock);
+        }
+        Ok(())
+    }
+
+    fn session_unlock(&mut self) -> Result<(), Error> {
+        self.client
+            .query_typed(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"), &[])
+            .map_err(|e| Error::db("releasing the migration lock", e))?;
+        Ok(())
     }
 
     /// Runs each statement of `sql` (text retort generated) on its own.
@@ -286,32 +473,38 @@ impl<'c> Runner<'c> {
     /// Creates the version table unless it exists, or adds the `checksum` column to one written
     /// by an older retort (under the lock, so that two processes do not race on the DDL).
     fn ensure_table(&mut self) -> Result<(), Error> {
-        let row = self
-            .client
-            .query_one(
-                "SELECT to_regclass($1::text) IS NOT NULL, EXISTS (SELECT FROM pg_attribute \
-                 WHERE attrelid = to_regclass($1::text) AND attname = 'checksum' AND NOT attisdropped)",
-                &[&self.table],
-            )
-            .map_err(|e| Error::db("looking for the version table", e))?;
-        let (exists, has_checksum): (bool, bool) = (row.get(0), row.get(1));
-        if exists && has_checksum {
+        let check = |client: &mut Client, table: &str| -> Result<(bool, bool), Error> {
+            let row = client
+                .query_typed_one(
+                    "SELECT to_regclass($1::text) IS NOT NULL, EXISTS (SELECT FROM pg_attribute \
+                     WHERE attrelid = to_regclass($1::text) AND attname = 'checksum' AND NOT attisdropped)",
+                    &[(&table, Type::TEXT)],
+                )
+                .map_err(|e| Error::db("looking for the version table", e))?;
+            Ok((row.get(0), row.get(1)))
+        };
+        let table = self.table.clone();
+        if check(self.client, &table)? == (true, true) {
             return Ok(());
         }
-        let mut sql = Vec::new();
-        if exists {
-            sql.push(upgrade_version_table_sql(&self.table));
-        } else {
-            if let Some((schema, _)) = self.version_table.split_once('.') {
-                sql.push(format!(
-                    "CREATE SCHEMA IF NOT EXISTS {}",
-                    crate::plan::quote_ident(schema)
-                ));
+        self.in_transaction(&mut |_: &StepEvent| {}, &plain_db, |runner, observer| {
+            runner.xact_lock(observer)?;
+            let (exists, has_checksum) = check(runner.client, &table)?;
+            let mut sql = Vec::new();
+            if exists && has_checksum {
+                return Ok(());
+            } else if exists {
+                sql.push(upgrade_version_table_sql(&runner.table));
+            } else {
+                if let Some((schema, _)) = runner.version_table.split_once('.') {
+                    sql.push(format!(
+                        "CREATE SCHEMA IF NOT EXISTS {}",
+                        crate::plan::quote_ident(schema)
+                    ));
+                }
+                sql.push(create_version_table_sql(&runner.table));
+                sql.push(upgrade_version_table_sql(&runner.table));
             }
-            sql.push(create_version_table_sql(&self.table));
-            sql.push(upgrade_version_table_sql(&self.table));
-        }
-        self.locked(&mut |_: &StepEvent| {}, |runner, _| {
             runner.exec(&sql, "creating the version table")
         })
     }
@@ -320,7 +513,7 @@ impl<'c> Runner<'c> {
         let sql = format!("SELECT revision FROM {} ORDER BY revision", self.table);
         let rows = self
             .client
-            .query(&sql, &[])
+            .query_typed(&sql, &[])
             .map_err(|e| Error::db("reading the version table", e))?;
         rows.iter()
             .map(|r| r.try_get::<_, String>(0))
@@ -331,71 +524,72 @@ impl<'c> Runner<'c> {
     fn server_version(&mut self) -> Result<i32, Error> {
         let row = self
             .client
-            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .query_typed_one("SELECT current_setting('server_version_num')::int", &[])
             .map_err(|e| Error::db("reading the server version", e))?;
         row.try_get(0)
             .map_err(|e| Error::db("reading the server version", e))
     }
 
-    fn run_locked(
+    /// With the lock held and the version table just read: whether `step` is still to run
+    /// (`Ok(None)`: skip it, with the event already reported) and the heads after it.
+    fn still_needed(
         &mut self,
         graph: &Graph,
-        steps: &[Step],
+        step: &Step,
         observer: &mut dyn FnMut(&StepEvent),
-    ) -> Result<(), Error> {
-        self.ensure_table()?;
-        let mut rows = self.read_rows()?;
+    ) -> Result<Option<Transition>, Error> {
+        let rows = self.read_rows()?;
         let mut applied = applied_set(graph, &rows)?;
-        let server = self.server_version()?;
-        for step in steps {
-            let outdated = |reason: String| Error::PlanOutdated {
-                id: step.id.clone(),
-                reason,
-            };
-            let Some(m) = graph.get(&step.id) else {
-                return Err(outdated("it has no migration file".into()));
-            };
-            match step.direction {
-                Direction::Up => {
-                    if applied.contains(&step.id) {
-                        observer(&StepEvent::Skipped {
-                            step,
-                            reason: "already applied",
-                        });
-                        continue;
-                    }
-                    if let Some(p) = m.parents.iter().find(|p| !applied.contains(*p)) {
-                        return Err(outdated(format!("its parent {p} is not applied")));
-                    }
-                    applied.insert(step.id.clone());
+        let outdated = |reason: String| Error::PlanOutdated {
+            id: step.id.clone(),
+            reason,
+        };
+        let Some(m) = graph.get(&step.id) else {
+            return Err(outdated("it has no migration file".into()));
+        };
+        match step.direction {
+            Direction::Up => {
+                if applied.contains(&step.id) {
+                    observer(&StepEvent::Skipped {
+                        step,
+                        reason: "already applied",
+                    });
+                    return Ok(None);
                 }
-                Direction::Down => {
-                    if !applied.contains(&step.id) {
-                        observer(&StepEvent::Skipped {
-                            step,
-                            reason: "not applied",
-                        });
-                        continue;
-                    }
-                    let children = graph.children(&step.id);
-                    if let Some(c) = children.iter().find(|c| applied.contains(*c)) {
-                        return Err(outdated(format!("{c}, which revises it, is still applied")));
-                    }
-                    applied.remove(&step.id);
+                if let Some(p) = m.parents.iter().find(|p| !applied.contains(*p)) {
+                    return Err(outdated(format!("its parent {p} is not applied")));
                 }
+                applied.insert(step.id.clone());
             }
-            let after = graph.heads_of(&applied);
-            self.apply(step, &rows, &after, server, observer)?;
-            rows = after;
+            Direction::Down => {
+                if !applied.contains(&step.id) {
+                    observer(&StepEvent::Skipped {
+                        step,
+                        reason: "not applied",
+                    });
+                    return Ok(None);
+                }
+                let children = graph.children(&step.id);
+                if let Some(c) = children.iter().find(|c| applied.contains(*c)) {
+                    return Err(outdated(format!("{c}, which revises it, is still applied")));
+                }
+                applied.remove(&step.id);
+            }
         }
-        Ok(())
+        let after = graph.heads_of(&applied);
+        Ok(Some((rows, after)))
     }
 
+    /// One step. In a transaction (the usual case): BEGIN, the lock, the version table re-read,
+    /// the statements, the version update, COMMIT (which releases the lock). Outside one
+    /// (`-- retort:no-transaction`, CREATE INDEX CONCURRENTLY, ...): the session-level lock
+    /// (refused when a transaction-mode pooler moves the session between server connections), a
+    /// re-check of the version table under it, the statements one by one, then the version update
+    /// in a locked transaction that re-reads the table once more, so it is never recorded twice.
     fn apply(
         &mut self,
+        graph: &Graph,
         step: &Step,
-        before: &[String],
-        after: &[String],
         server: i32,
         observer: &mut dyn FnMut(&StepEvent),
     ) -> Result<(), Error> {
@@ -420,50 +614,123 @@ impl<'c> Runner<'c> {
                 .find_map(|s| transaction_blocker(s, Some(server)))
                 .map(|what| format!("{what} cannot run inside a transaction"))
         };
-        observer(&StepEvent::Started {
-            step,
-            outside_transaction: outside.as_deref(),
-        });
-        let started = Instant::now();
-        let version = statements(&version_sql(&self.table, before, after, step.recorded()));
-        let in_transaction = outside.is_none();
         let at = Failing {
             step,
-            in_transaction,
+            in_transaction: outside.is_none(),
         };
-        if in_transaction {
-            let mut tx = self
-                .client
-                .transaction()
-                .map_err(|e| at.other("BEGIN", e))?;
-            run_statements(&mut tx, &at, &stmts)?;
-            for v in &version {
-                tx.query_typed(v, &[])
-                    .map_err(|e| at.other("the version-table update", e))?;
+        let Some(outside) = outside else {
+            let ran = self.in_transaction(
+                observer,
+                &|what, e| at.other(what, e),
+                |runner, observer| {
+                    runner.xact_lock(observer)?;
+                    let Some((before, after)) = runner.still_needed(graph, step, observer)? else {
+                        return Ok(None);
+                    };
+                    observer(&StepEvent::Started {
+                        step,
+                        outside_transaction: None,
+                    });
+                    let started = Instant::now();
+                    run_statements(&mut *runner.client, &at, &stmts)?;
+                    let version = statements(&version_sql(
+                        &runner.table,
+                        &before,
+                        &after,
+                        step.recorded(),
+                    ));
+                    for v in &version {
+                        runner
+                            .client
+                            .query_typed(v, &[])
+                            .map_err(|e| at.other("the version-table update", e))?;
+                    }
+                    Ok(Some(started))
+                },
+            )?;
+            if let Some(started) = ran {
+                observer(&StepEvent::Finished {
+                    step,
+                    elapsed: started.elapsed(),
+                });
             }
-            tx.commit().map_err(|e| at.other("COMMIT", e))?;
-        } else {
-            run_statements(&mut *self.client, &at, &stmts)?;
-            let after_statements = Failing {
-                step,
-                in_transaction: true,
-            };
-            let mut tx = self
-                .client
-                .transaction()
-                .map_err(|e| after_statements.version_update(e))?;
-            for v in &version {
-                tx.query_typed(v, &[])
-                    .map_err(|e| after_statements.version_update(e))?;
-            }
-            tx.commit()
-                .map_err(|e| after_statements.version_update(e))?;
+            return Ok(());
+        };
+        self.session_lock(observer)?;
+        let result = self.apply_outside(graph, step, &stmts, &outside, &at, observer);
+        let unlocked = self.session_unlock();
+        result.and(unlocked)
+    }
+
+    fn apply_outside(
+        &mut self,
+        graph: &Graph,
+        step: &Step,
+        stmts: &[SqlStatement],
+        outside: &str,
+        at: &Failing,
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<(), Error> {
+        let plain = |what: &str, e| Error::db(format!("migration {}: {what}", step.id), e);
+        let needed = self.in_transaction(observer, &plain, |runner, observer| {
+            runner.xact_lock(observer)?;
+            runner.still_needed(graph, step, observer)
+        })?;
+        if needed.is_none() {
+            return Ok(());
         }
-        observer(&StepEvent::Finished {
+        observer(&StepEvent::Started {
             step,
-            elapsed: started.elapsed(),
+            outside_transaction: Some(outside),
         });
+        let started = Instant::now();
+        run_statements(&mut *self.client, at, stmts)?;
+        let after_statements = Failing {
+            step,
+            in_transaction: true,
+        };
+        let recorded = self.in_transaction(
+            observer,
+            &|_, e| after_statements.version_update(e),
+            |runner, observer| {
+                runner.xact_lock(observer)?;
+                let Some((before, after)) = runner.still_needed(graph, step, observer)? else {
+                    return Ok(false);
+                };
+                let version = statements(&version_sql(
+                    &runner.table,
+                    &before,
+                    &after,
+                    step.recorded(),
+                ));
+                for v in &version {
+                    runner
+                        .client
+                        .query_typed(v, &[])
+                        .map_err(|e| after_statements.version_update(e))?;
+                }
+                Ok(true)
+            },
+        )?;
+        if recorded {
+            observer(&StepEvent::Finished {
+                step,
+                elapsed: started.elapsed(),
+            });
+        }
         Ok(())
+    }
+}
+
+fn plain_db(what: &str, e: postgres::Error) -> Error {
+    Error::db(format!("{what} of a version-table transaction"), e)
+}
+
+/// A setting's value for `SET LOCAL name = ...`: a quoted literal, or DEFAULT.
+fn setting_literal(value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("'{}'", v.replace('\'', "''")),
+        None => "DEFAULT".into(),
     }
 }
 

@@ -370,6 +370,178 @@ impl Drop for PgCluster {
     }
 }
 
+/// Finds the `pgbouncer` binary: `RETORT_PGBOUNCER`, then `/usr/sbin/pgbouncer`, then `PATH`.
+pub fn pgbouncer_bin() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("RETORT_PGBOUNCER") {
+        return Some(PathBuf::from(p));
+    }
+    let sbin = PathBuf::from("/usr/sbin/pgbouncer");
+    if sbin.exists() {
+        return Some(sbin);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("pgbouncer"))
+            .find(|p| p.exists())
+    })
+}
+
+/// A PgBouncer in front of a server, listening on a unix socket in its own temp directory,
+/// `auth_type = trust`, every database forwarded. Stopped (SIGTERM) and deleted on drop.
+pub struct PgBouncer {
+    dir: PathBuf,
+    port: u16,
+    pid: Option<i32>,
+}
+
+/// How PgBouncer pools server connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolMode {
+    Session,
+    Transaction,
+}
+
+impl PgBouncer {
+    /// Starts PgBouncer in front of the server at unix socket `host` (a directory) and `port`,
+    /// pooling in `mode` with at most `pool_size` server connections per database and user.
+    /// `Ok(None)` when PgBouncer is not installed.
+    pub fn start(
+        host: &Path,
+        server_port: u16,
+        mode: PoolMode,
+        pool_size: u32,
+    ) -> Result<Option<PgBouncer>> {
+        let Some(bin) = pgbouncer_bin() else {
+            return Ok(None);
+        };
+        ensure_postgres_user()?;
+        let dir = tempfile::Builder::new()
+            .prefix("retort-pgbouncer-")
+            .tempdir()?
+            .keep();
+        let port = free_port()?;
+        let mode = match mode {
+            PoolMode::Session => "session",
+            PoolMode::Transaction => "transaction",
+        };
+        std::fs::write(dir.join("userlist.txt"), "\"postgres\" \"\"\n")?;
+        let conf = format!(
+            "[databases]\n\
+             * = host={host} port={server_port} user=postgres\n\
+             [pgbouncer]\n\
+             listen_addr =\n\
+             listen_port = {port}\n\
+             unix_socket_dir = {dir}\n\
+             auth_type = trust\n\
+             auth_file = {dir}/userlist.txt\n\
+             pool_mode = {mode}\n\
+             default_pool_size = {pool_size}\n\
+             min_pool_size = 0\n\
+             reserve_pool_size = 0\n\
+             max_client_conn = 200\n\
+             max_db_connections = {pool_size}\n\
+             server_reset_query = DISCARD ALL\n\
+             ignore_startup_parameters = extra_float_digits,options,search_path\n\
+             logfile = {dir}/pgbouncer.log\n\
+             pidfile = {dir}/pgbouncer.pid\n",
+            host = host.display(),
+            dir = dir.display(),
+        );
+        let conf_path = dir.join("pgbouncer.ini");
+        std::fs::write(&conf_path, conf)?;
+        if is_root() {
+            let st = Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(&dir)
+                .status()?;
+            if !st.success() {
+                bail!("chown of {} failed", dir.display());
+            }
+        }
+        let conf_s = conf_path.to_string_lossy().to_string();
+        let out = run_pg(&bin, &["-d", &conf_s])?;
+        let mut b = PgBouncer {
+            dir,
+            port,
+            pid: None,
+        };
+        if !out.status.success() {
+            bail!(
+                "pgbouncer failed to start: {}{}",
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(b.dir.join("pgbouncer.log")).unwrap_or_default()
+            );
+        }
+        // Wait for the pid file and the socket.
+        let socket = b.dir.join(format!(".s.PGSQL.{port}"));
+        for _ in 0..100 {
+            if let Ok(pid) = std::fs::read_to_string(b.dir.join("pgbouncer.pid")) {
+                b.pid = pid.trim().parse().ok();
+            }
+            if b.pid.is_some() && socket.exists() {
+                return Ok(Some(b));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        bail!(
+            "pgbouncer did not come up: {}",
+            std::fs::read_to_string(b.dir.join("pgbouncer.log")).unwrap_or_default()
+        )
+    }
+
+    /// Connection URL for `db` through PgBouncer.
+    pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres@/{db}?host={}&port={}",
+            self.dir.display(),
+            self.port
+        )
+    }
+
+    /// PgBouncer's log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("pgbouncer.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+            for _ in 0..50 {
+                let alive = Command::new("kill")
+                    .args(["-0", &pid.to_string()])
+                    .output()
+                    .map(|o| o.status.success())
+                    .unwrap_or(false);
+                if !alive {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Host directory and port of a `postgres://...?host=DIR&port=N` unix-socket URL (the form
+/// `PgCluster::url` and `cargo xtask test` use).
+pub fn socket_of(url: &str) -> Option<(PathBuf, u16)> {
+    let query = url.split_once('?')?.1;
+    let mut host = None;
+    let mut port = None;
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("host", h)) if h.starts_with('/') => host = Some(PathBuf::from(h)),
+            Some(("port", p)) => port = p.parse().ok(),
+            _ => {}
+        }
+    }
+    Some((host?, port?))
+}
+
 /// The server tests run against: `DATABASE_URL`, as exported by `cargo xtask test`.
 pub fn server_url() -> Result<String> {
     std::env::var("DATABASE_URL").map_err(|_| {
