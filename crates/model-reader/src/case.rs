@@ -46,6 +46,7 @@ fn capitalize(word: &str) -> String {
     }
 }
 
+/// The default SQL name of a Rust identifier (also what `retort import` must invert).
 pub fn snake_case(ident: &str) -> String {
     words(ident)
         .iter()

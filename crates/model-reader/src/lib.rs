@@ -1,7 +1,7 @@
 //! Reads annotated Rust model files with syn (never compiling them) into Retort's Schema IR,
 //! together with the source position of every table, column and enum and the rename hints.
 
-mod case;
+pub mod case;
 mod files;
 pub mod manage;
 mod map_type;

@@ -1,38 +1,10 @@
 //! Rust identifiers for SQL names: struct, enum, variant and field names that the model-reader
 //! maps back to exactly the SQL name (or that need an explicit `name = "..."`).
 
-/// Splits an identifier into words at underscores and case changes, exactly as the model-reader
-/// does (serde/heck rules: `HTTPRequest` is `http`, `request`; `Ipv4Addr` is `ipv4`, `addr`).
-fn words(ident: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    for part in ident.split('_').filter(|p| !p.is_empty()) {
-        let chars: Vec<char> = part.chars().collect();
-        let mut word = String::new();
-        for (i, &c) in chars.iter().enumerate() {
-            let boundary = i > 0 && c.is_uppercase() && {
-                let prev = chars[i - 1];
-                let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-                prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower)
-            };
-            if boundary && !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
-            word.push(c);
-        }
-        if !word.is_empty() {
-            words.push(word);
-        }
-    }
-    words
-}
-
-/// The model-reader's default SQL name of a Rust struct, enum or variant name.
+/// The model-reader's default SQL name of a Rust struct, enum or variant name (its own function,
+/// so the two can never disagree).
 pub fn snake_case(ident: &str) -> String {
-    words(ident)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("_")
+    retort_model_reader::case::snake_case(ident)
 }
 
 /// A PascalCase Rust type or variant name for an SQL name: ASCII letters and digits only, other
@@ -42,15 +14,8 @@ pub fn pascal_case(sql: &str, fallback: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    let mut out = String::new();
-    for w in words(&cleaned) {
-        let lower = w.to_ascii_lowercase();
-        let mut chars = lower.chars();
-        if let Some(first) = chars.next() {
-            out.push(first.to_ascii_uppercase());
-            out.extend(chars);
-        }
-    }
+    // The reader's word split, so a name written here reads back as the same words.
+    let mut out = retort_model_reader::case::rename(&cleaned, "PascalCase").unwrap_or_default();
     if out.is_empty() {
         return fallback.to_string();
     }
