@@ -191,3 +191,42 @@ fn every_catalog_query_is_registered() {
         "query files not in introspector's query registry: {unregistered:?}"
     );
 }
+
+/// Product code talks to PostgreSQL through the unnamed statement only (`query_typed*`,
+/// `batch_execute`, `simple_query`): `query`, `execute` and `prepare` leave named prepared
+/// statements behind, which collide on a transaction pooler's shared server connections.
+/// Tests and the test kit may use them.
+#[test]
+fn product_code_uses_no_named_prepared_statements() {
+    let root = root();
+    let mut bad = Vec::new();
+    for file in files(&root.join("crates"), ".rs") {
+        let path = rel(&file);
+        if path.contains("/tests/") || path.starts_with("crates/testkit/") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap();
+        // Unit tests at the end of a file (`#[cfg(test)] mod tests`) are tests too.
+        let product = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, line) in product.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for call in [
+                ".query(",
+                ".query_one(",
+                ".query_opt(",
+                ".query_raw(",
+                ".execute(",
+                ".prepare(",
+            ] {
+                if code.contains(call) {
+                    bad.push(format!("{path}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "named prepared statements in product code (use query_typed*):\n{}",
+        bad.join("\n")
+    );
+}

@@ -33,7 +33,7 @@ pub fn default_schema(scope: &Scope) -> String {
 /// partitioning of partitioned tables (extension members are left out).
 pub fn unmanaged(client: &mut postgres::Client, scope: &Scope) -> Result<Vec<String>> {
     let mut out = retort_introspector::unmanaged_objects(client, scope)?;
-    let rows = client.query(
+    let rows = client.query_typed(
         "SELECT o.kind, n.nspname, o.name, o.tbl, o.detail FROM (
            SELECT 'pg_class'::regclass AS cls, c.oid, c.relnamespace AS ns,
                   CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
@@ -71,7 +71,7 @@ pub fn unmanaged(client: &mut postgres::Client, scope: &Scope) -> Result<Vec<Str
            AND NOT EXISTS (SELECT 1 FROM pg_depend e
                            WHERE e.classid = o.cls AND e.objid = o.oid AND e.deptype = 'e')
          ORDER BY 2, 1, 3",
-        &[&scope.schemas],
+        &[(&scope.schemas, postgres::types::Type::TEXT_ARRAY)],
     )?;
     for r in rows {
         let kind: String = r.get(0);

@@ -417,9 +417,9 @@ pub fn database_drop(url: &str) -> Result<(String, bool)> {
 
 fn database_exists(admin: &mut postgres::Client, name: &str) -> Result<bool> {
     Ok(admin
-        .query_one(
+        .query_typed_one(
             "SELECT count(*) FROM pg_database WHERE datname = $1",
-            &[&name],
+            &[(&name, postgres::types::Type::TEXT)],
         )?
         .get::<_, i64>(0)
         == 1)

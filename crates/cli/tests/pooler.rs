@@ -257,3 +257,79 @@ fn timeouts_are_set_locally_in_each_migration() {
     });
     assert_eq!(shown.as_deref(), Some("0"));
 }
+
+/// The read-only commands (`diff`, `check --live`, `import`) introspect through a transaction
+/// pooler too: run concurrently on one pooled server connection, no statement of one process
+/// collides with another's (every catalog query uses the unnamed statement).
+#[test]
+fn concurrent_reads_through_pgbouncer_do_not_collide() {
+    let (Some(one), Some(five)) = (bouncer(1), bouncer(5)) else {
+        return;
+    };
+    let p = Project::new("pooler_reads");
+    p.models(
+        "#[derive(Table)]\n#[table(name = \"account\")]\npub struct Account {\n    #[column(primary_key)]\n    pub id: i64,\n    pub email: String,\n    pub nick: Option<String>,\n}\n",
+    );
+    p.client()
+        .batch_execute(
+            "CREATE TABLE account (id bigint PRIMARY KEY, email text NOT NULL);
+             CREATE INDEX account_email ON account (email);
+             CREATE TYPE mood AS ENUM ('up', 'down');
+             CREATE VIEW account_view AS SELECT id FROM account;",
+        )
+        .unwrap();
+    for (round, b) in [&one, &five, &one].into_iter().enumerate() {
+        let url = b.url(&p.db.name);
+        let commands: [&[&str]; 6] = [
+            &["diff"],
+            &["check", "--live"],
+            &["import", "--out", "imported_a.rs", "--force"],
+            &["diff", "--format", "json"],
+            &["check", "--live"],
+            &["import", "--out", "imported_b.rs", "--force"],
+        ];
+        let children: Vec<_> = commands
+            .iter()
+            .map(|args| {
+                let child = Command::new(env!("CARGO_BIN_EXE_retort"))
+                    .args(*args)
+                    .current_dir(p.dir.path())
+                    .env("DATABASE_URL", &url)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (args, child)
+            })
+            .collect();
+        for (args, child) in children {
+            let out = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            // `check --live` exits 1 because the models add a column; everything else exits 0.
+            let expected = if args[0] == "check" { 1 } else { 0 };
+            assert_eq!(
+                out.status.code(),
+                Some(expected),
+                "round {round}: retort {args:?}:\n{stdout}{stderr}\n--- pgbouncer log\n{}",
+                b.log()
+            );
+            assert!(
+                !stderr.contains("prepared statement"),
+                "round {round}: retort {args:?}:\n{stderr}"
+            );
+            match args[0] {
+                "diff" => assert!(stdout.contains("nick"), "round {round}: {stdout}"),
+                "check" => assert!(
+                    stdout.contains("nick") || stderr.contains("nick"),
+                    "{stdout}{stderr}"
+                ),
+                _ => {}
+            }
+        }
+        for file in ["imported_a.rs", "imported_b.rs"] {
+            let text = p.read(file);
+            assert!(text.contains("pub struct Account"), "round {round}: {text}");
+        }
+    }
+}

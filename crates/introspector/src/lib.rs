@@ -35,7 +35,7 @@ pub enum Error {
 pub fn server_version(client: &mut postgres::Client) -> Result<u32, Error> {
     let q = &query::SERVER_VERSION;
     let rows = client
-        .query(q.sql_for(query::VERSION_UNKNOWN).as_ref(), &[])
+        .query_typed(q.sql_for(query::VERSION_UNKNOWN).as_ref(), &[])
         .map_err(|source| Error::Query {
             query: q.name,
             source,
@@ -72,7 +72,7 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut tx,
         &query::SCHEMAS,
         version,
-        &[schemas],
+        &query::schemas(schemas),
         &mut failed,
         |row| {
             existing.push(introspect::schema_row(row)?);
@@ -83,7 +83,7 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut tx,
         &query::ENUMS,
         version,
-        &[schemas],
+        &query::schemas(schemas),
         &mut failed,
         |row| {
             let e = introspect::enum_row(row)?;
@@ -96,7 +96,7 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut tx,
         &query::TABLES,
         version,
-        &[schemas],
+        &query::schemas(schemas),
         &mut failed,
         |row| introspect::add_table(&mut by_oid, row),
     )?;
@@ -106,7 +106,7 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut tx,
         &query::COLUMNS,
         version,
-        &[schemas],
+        &query::schemas(schemas),
         &mut failed,
         |row| {
             let f = match &fields {
@@ -120,7 +120,7 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut tx,
         &query::CONSTRAINTS,
         version,
-        &[schemas],
+        &query::schemas(schemas),
         &mut failed,
         |row| introspect::add_constraint(&mut by_oid, row),
     )?;
@@ -128,7 +128,7 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut tx,
         &query::INDEXES,
         version,
-        &[schemas],
+        &query::schemas(schemas),
         &mut failed,
         |row| introspect::add_index(&mut by_oid, row),
     )?;
@@ -167,14 +167,14 @@ pub fn unmanaged_objects(
     scope: &Scope,
 ) -> Result<Vec<String>, Error> {
     let rows = client
-        .query(
+        .query_typed(
             "SELECT n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid, true)
              FROM pg_constraint con
              JOIN pg_class c ON c.oid = con.conrelid
              JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE con.contype = 'x' AND n.nspname = ANY($1::text[])
              ORDER BY 1, 2, 3",
-            &[&scope.schemas],
+            &query::schemas(&scope.schemas),
         )
         .map_err(|source| Error::Query {
             query: "unmanaged_objects",
@@ -223,7 +223,10 @@ pub fn missing_types(
     let mut out = Vec::new();
     for name in names {
         let row = client
-            .query_one("SELECT to_regtype($1) IS NOT NULL", &[&name])
+            .query_typed_one(
+                "SELECT to_regtype($1) IS NOT NULL",
+                &[(&name, postgres::types::Type::TEXT)],
+            )
             .map_err(|source| Error::Query {
                 query: "missing_types",
                 source,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Row, Transaction};
 
 use crate::Error;
@@ -92,6 +92,15 @@ pub(crate) fn issued() -> usize {
     ISSUED.with(Cell::get)
 }
 
+/// Query parameters with their types, so that every query goes through the unnamed statement
+/// (`query_typed`): no named prepared statement is left on a pooled server connection.
+pub(crate) type Params<'a> = &'a [(&'a (dyn ToSql + Sync), Type)];
+
+/// The one parameter most catalog queries take: the configured schemas, as `text[]`.
+pub(crate) fn schemas(schemas: &Vec<String>) -> [(&(dyn ToSql + Sync), Type); 1] {
+    [(schemas, Type::TEXT_ARRAY)]
+}
+
 /// Runs `query` (as spelled for a server of `version`) and hands each row to `each` as it
 /// arrives, so that a large result is never held in memory whole. The first error `each`
 /// returns is kept in `failed`, after which rows are only drained: a query that fails later
@@ -100,7 +109,7 @@ pub(crate) fn for_each(
     tx: &mut Transaction<'_>,
     query: &Query,
     version: u32,
-    params: &[&(dyn ToSql + Sync)],
+    params: Params<'_>,
     failed: &mut Option<Error>,
     mut each: impl FnMut(&Row) -> Result<(), Error>,
 ) -> Result<(), Error> {
@@ -110,7 +119,10 @@ pub(crate) fn for_each(
         source,
     };
     let mut rows = tx
-        .query_raw(query.sql_for(version).as_ref(), params.iter().copied())
+        .query_typed_raw(
+            query.sql_for(version).as_ref(),
+            params.iter().map(|(v, t)| (*v, t.clone())),
+        )
         .map_err(error)?;
     while let Some(row) = rows.next().map_err(error)? {
         if failed.is_none() {
@@ -127,10 +139,10 @@ pub(crate) fn run(
     tx: &mut Transaction<'_>,
     query: &Query,
     version: u32,
-    params: &[&(dyn ToSql + Sync)],
+    params: Params<'_>,
 ) -> Result<Vec<Row>, Error> {
     ISSUED.with(|n| n.set(n.get() + 1));
-    tx.query(query.sql_for(version).as_ref(), params)
+    tx.query_typed(query.sql_for(version).as_ref(), params)
         .map_err(|source| Error::Query {
             query: query.name,
             source,
