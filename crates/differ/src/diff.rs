@@ -391,6 +391,15 @@ fn diff_named<T: PartialEq>(old: &[T], new: &[T], k: Named<'_, T>, out: &mut Vec
     }
 }
 
+/// Whether a column type is (an array of) a user-defined type: an enum or a domain.
+fn names_a_type(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::Named { .. } => true,
+        ColumnType::Array { element } => names_a_type(element),
+        _ => false,
+    }
+}
+
 fn diff_column(table: &QualName, old: &Column, new: &Column, out: &mut Vec<Change>) {
     // A generated column that becomes plain keeps its values (DROP EXPRESSION); the rest of the
     // column is then compared as usual.
@@ -435,7 +444,29 @@ fn diff_column(table: &QualName, old: &Column, new: &Column, out: &mut Vec<Chang
             to: new.nullable,
         });
     }
-    if old.default != new.default {
+    // A default over an enum (or domain) type does not survive a change of the column's type:
+    // PostgreSQL casts the stored expression (`'red'::color`) to the new type, which fails between
+    // enums and, to a plain type, keeps a dependency on the old type (its DROP TYPE then fails).
+    // Such a default is dropped before the type change and set again after it.
+    let rebound = old.ty != new.ty
+        && old.default.is_some()
+        && (names_a_type(&old.ty) || names_a_type(&new.ty));
+    if rebound {
+        out.push(Change::AlterColumnDefault {
+            table: table.clone(),
+            column: column.clone(),
+            from: old.default.clone(),
+            to: None,
+        });
+        if new.default.is_some() {
+            out.push(Change::AlterColumnDefault {
+                table: table.clone(),
+                column: column.clone(),
+                from: None,
+                to: new.default.clone(),
+            });
+        }
+    } else if old.default != new.default {
         out.push(Change::AlterColumnDefault {
             table: table.clone(),
             column: column.clone(),

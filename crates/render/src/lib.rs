@@ -983,6 +983,15 @@ pub fn statements(change: &Change) -> Vec<Statement> {
 
 /// Statements for a whole migration: per-change statements plus hazards that need the context
 /// of the other changes (indexes on existing tables, drop + add pairs that look like renames).
+/// Whether the same migration sets a default on `table.column` again (a default over an enum is
+/// dropped around the column's type change and restored after it: nothing is lost).
+fn default_set_again(changes: &[Change], table: &QualName, column: &str) -> bool {
+    changes.iter().any(|c| {
+        matches!(c, Change::AlterColumnDefault { table: t, column: n, to: Some(_), .. }
+            if t == table && n == column)
+    })
+}
+
 pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Statement> {
     let created: Vec<&QualName> = changes
         .iter()
@@ -1072,7 +1081,7 @@ pub fn migration_statements(changes: &[Change], opts: &RenderOptions) -> Vec<Sta
                 column,
                 from: Some(old),
                 to: None,
-            } => {
+            } if !default_set_again(changes, table, column) => {
                 sts[0] = sts[0].clone().hazard(
                     HazardKind::DefaultLoss,
                     format!("drops the default ({old}) of {table}.{column}: inserts that omit the column store NULL, or fail if it is NOT NULL"),
