@@ -128,7 +128,7 @@ fn design_example_builds_the_whole_table() {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
-            deferrable: false,
+            deferrable: retort_schema::Deferrable::NotDeferrable,
             match_full: false,
         }],
         indexes: vec![Index {
