@@ -251,8 +251,17 @@ fn round_trip(case: &Case) {
             let scratch = TestDb::create(&format!("fx_{}_canon", db_name(&case.name))).unwrap();
             exec(&scratch, &case.setup, "case.toml setup", &case.name);
             let mut client = scratch.connect().unwrap();
-            retort::canon::canonicalize(&mut client, &read.catalog, &read.origins, &case.scope)
-                .unwrap_or_else(|e| panic!("{}: {e:#}", case.name))
+            let canon =
+                retort::canon::canonicalize(&mut client, &read.catalog, &read.origins, &case.scope)
+                    .unwrap_or_else(|e| panic!("{}: {e:#}", case.name));
+            // The overlay as the CLI applies it, everything managed (the fixtures' models are
+            // complete): what remains is what holds whatever the management, e.g. a unique
+            // index satisfying a unique declaration.
+            let all = retort::manage::Manage {
+                all: Some(true),
+                ..Default::default()
+            };
+            retort::manage::overlay(&read, &canon, &before, &all)
         };
 
         // 1. Autogenerate and snapshot.

@@ -171,7 +171,10 @@ fn seaorm_entities_leave_what_they_cannot_say_to_the_database() {
         .table(&retort_schema::QualName::new("public", "post"))
         .unwrap();
     assert_eq!(post.checks.len(), 1);
-    assert!(post.foreign_keys[0].deferrable);
+    assert_eq!(
+        post.foreign_keys[0].deferrable,
+        retort_schema::Deferrable::InitiallyDeferred
+    );
     assert_eq!(post.column("body").unwrap().default.as_deref(), Some("''"));
 
     // Dropping a column drops its unmanaged GIN index with it, without naming it: the migration

@@ -290,8 +290,28 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<Change>) {
         },
         out,
     );
+    // A key that differs only in deferrability is altered in place; the rest is matched by name.
+    let mut old_fks = old.foreign_keys.clone();
+    for o in &mut old_fks {
+        let Some(n) = new.foreign_keys.iter().find(|n| n.name == o.name) else {
+            continue;
+        };
+        let only_deferrable = ForeignKey {
+            deferrable: n.deferrable,
+            ..o.clone()
+        } == *n;
+        if o.deferrable != n.deferrable && only_deferrable {
+            out.push(Change::AlterForeignKeyDeferrable {
+                table: table.clone(),
+                name: o.name.clone(),
+                from: o.deferrable,
+                to: n.deferrable,
+            });
+            o.deferrable = n.deferrable;
+        }
+    }
     diff_named(
-        &old.foreign_keys,
+        &old_fks,
         &new.foreign_keys,
         Named {
             name: &|f: &ForeignKey| &f.name,

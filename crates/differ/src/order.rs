@@ -28,7 +28,7 @@ fn phase(c: &Change) -> u32 {
         AlterColumnDefault { to: Some(_), .. } => 85,
         DropColumn { .. } => 90,
         AddPrimaryKey { .. } | AddUnique { .. } | AddCheck { .. } | CreateIndex { .. } => 100,
-        AddForeignKey { .. } => 110,
+        AddForeignKey { .. } | AlterForeignKeyDeferrable { .. } => 110,
         AlterTableComment { .. } | AlterColumnComment { .. } => 120,
         DropEnum { .. } => 130,
         DropSchema { .. } => 140,

@@ -54,7 +54,7 @@ fn base() -> Catalog {
         ref_columns: vec!["id".into()],
         on_delete: FkAction::Cascade,
         on_update: FkAction::NoAction,
-        deferrable: false,
+        deferrable: retort_schema::Deferrable::NotDeferrable,
         match_full: false,
     }];
     posts.indexes = vec![Index {

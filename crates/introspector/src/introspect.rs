@@ -9,8 +9,8 @@ use postgres::types::FromSql;
 use postgres::Row;
 use retort_schema::normalize;
 use retort_schema::{
-    Check, Column, ColumnType, Enum, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualName,
-    Table, Unique,
+    Check, Column, ColumnType, Deferrable, Enum, FkAction, ForeignKey, Identity, Index, PrimaryKey,
+    QualName, Table, Unique,
 };
 
 use crate::query::{self, Query};
@@ -433,7 +433,10 @@ pub(crate) fn add_constraint(tables: &mut Tables, row: &Row) -> Result<(), Error
                     get::<String>(row, q, "ref_table")?,
                 ),
                 ref_columns: get(row, q, "ref_columns")?,
-                deferrable: get(row, q, "deferrable")?,
+                deferrable: Deferrable::from_flags(
+                    get(row, q, "deferrable")?,
+                    get(row, q, "deferred")?,
+                ),
                 match_full: get(row, q, "match_full")?,
                 columns,
                 name,

@@ -15,7 +15,7 @@ use std::fmt;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use retort_schema::{
-    index_key, normalize, Catalog, Check, Enum, FkAction, ForeignKey, Identity, Index,
+    index_key, normalize, Catalog, Check, Deferrable, Enum, FkAction, ForeignKey, Identity, Index,
     NamingConvention, PrimaryKey, QualName, Table, Unique,
 };
 
@@ -809,8 +809,10 @@ impl<'a> Writer<'a> {
                     let l = lit(a);
                     keys.push(quote!(on_update = #l));
                 }
-                if fk.deferrable {
-                    keys.push(quote!(deferrable));
+                match fk.deferrable {
+                    Deferrable::NotDeferrable => {}
+                    Deferrable::InitiallyImmediate => keys.push(quote!(deferrable)),
+                    Deferrable::InitiallyDeferred => keys.push(quote!(initially_deferred)),
                 }
                 if fk.match_full {
                     keys.push(quote!(match_full));

@@ -205,7 +205,7 @@ fn composite_foreign_keys_are_noted_not_written() {
         ref_columns: vec!["a".into(), "b".into()],
         on_delete: FkAction::NoAction,
         on_update: FkAction::NoAction,
-        deferrable: false,
+        deferrable: retort_schema::Deferrable::NotDeferrable,
         match_full: false,
     });
     let w = write_models(&catalog, &WriteOptions::default());

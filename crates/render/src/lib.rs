@@ -387,8 +387,10 @@ fn fk_sql(fk: &ForeignKey) -> String {
     if fk.on_update != FkAction::NoAction {
         let _ = write!(s, " ON UPDATE {}", fk.on_update.sql());
     }
-    if fk.deferrable {
-        s.push_str(" DEFERRABLE");
+    match fk.deferrable {
+        Deferrable::NotDeferrable => {}
+        Deferrable::InitiallyImmediate => s.push_str(" DEFERRABLE"),
+        Deferrable::InitiallyDeferred => s.push_str(" DEFERRABLE INITIALLY DEFERRED"),
     }
     s
 }
@@ -947,6 +949,14 @@ pub fn statements(change: &Change) -> Vec<Statement> {
             fk_sql(foreign_key)
         )),
         DropForeignKey { table, foreign_key } => one(drop_constraint(table, &foreign_key.name)),
+        AlterForeignKeyDeferrable {
+            table, name, to, ..
+        } => one(format!(
+            "{} ALTER CONSTRAINT {} {}",
+            alter(table),
+            q(name),
+            to.sql()
+        )),
         CreateIndex { table, index } => {
             let mut s = format!(
                 "CREATE {}INDEX {} ON {}",

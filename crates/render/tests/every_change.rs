@@ -46,7 +46,7 @@ fn fk() -> ForeignKey {
         ref_columns: vec!["id".into()],
         on_delete: FkAction::Cascade,
         on_update: FkAction::NoAction,
-        deferrable: true,
+        deferrable: Deferrable::InitiallyDeferred,
         match_full: false,
     }
 }
@@ -105,6 +105,7 @@ fn variant(c: &Change) -> &'static str {
         DropCheck { .. } => "DropCheck",
         AddForeignKey { .. } => "AddForeignKey",
         DropForeignKey { .. } => "DropForeignKey",
+        AlterForeignKeyDeferrable { .. } => "AlterForeignKeyDeferrable",
         CreateIndex { .. } => "CreateIndex",
         DropIndex { .. } => "DropIndex",
         AlterTableComment { .. } => "AlterTableComment",
@@ -112,7 +113,7 @@ fn variant(c: &Change) -> &'static str {
     }
 }
 
-const VARIANTS: usize = 32;
+const VARIANTS: usize = 33;
 
 fn samples() -> Vec<Change> {
     use Change::*;
@@ -255,6 +256,12 @@ fn samples() -> Vec<Change> {
         DropForeignKey {
             table: t(),
             foreign_key: fk(),
+        },
+        AlterForeignKeyDeferrable {
+            table: t(),
+            name: "Orders_customer_fkey".into(),
+            from: Deferrable::NotDeferrable,
+            to: Deferrable::InitiallyDeferred,
         },
         CreateIndex {
             table: t(),

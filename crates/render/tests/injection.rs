@@ -163,7 +163,7 @@ proptest! {
             ref_columns: vec![other.clone()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
-            deferrable: true,
+            deferrable: retort_schema::Deferrable::InitiallyImmediate,
             match_full: false,
         };
         assert_single(&Change::AddForeignKey { table: name.clone(), foreign_key: fk }, &[Kind::AlterTable])?;

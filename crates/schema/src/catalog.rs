@@ -177,6 +177,43 @@ impl FkAction {
     }
 }
 
+/// When a constraint is checked: at each statement (`NOT DEFERRABLE`, PostgreSQL's default), or
+/// deferrable to commit with `SET CONSTRAINTS`, starting immediate or deferred in each transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferrable {
+    #[default]
+    NotDeferrable,
+    /// `DEFERRABLE` (`INITIALLY IMMEDIATE`).
+    InitiallyImmediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`.
+    InitiallyDeferred,
+}
+
+impl Deferrable {
+    /// From `pg_constraint.condeferrable` and `condeferred`.
+    pub fn from_flags(deferrable: bool, deferred: bool) -> Deferrable {
+        match (deferrable, deferred) {
+            (false, _) => Deferrable::NotDeferrable,
+            (true, false) => Deferrable::InitiallyImmediate,
+            (true, true) => Deferrable::InitiallyDeferred,
+        }
+    }
+
+    pub fn is_deferrable(self) -> bool {
+        self != Deferrable::NotDeferrable
+    }
+
+    /// The clause as a constraint definition or `ALTER CONSTRAINT` spells it in full.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Deferrable::NotDeferrable => "NOT DEFERRABLE",
+            Deferrable::InitiallyImmediate => "DEFERRABLE INITIALLY IMMEDIATE",
+            Deferrable::InitiallyDeferred => "DEFERRABLE INITIALLY DEFERRED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
     pub name: String,
@@ -185,7 +222,9 @@ pub struct ForeignKey {
     pub ref_columns: Vec<String>,
     pub on_delete: FkAction,
     pub on_update: FkAction,
-    pub deferrable: bool,
+    /// `DEFERRABLE` and its initial mode (`pg_constraint.condeferrable` / `condeferred`).
+    #[serde(default)]
+    pub deferrable: Deferrable,
     /// `MATCH FULL` (all or none of the columns may be NULL); false is PostgreSQL's MATCH SIMPLE.
     #[serde(default)]
     pub match_full: bool,

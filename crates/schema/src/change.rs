@@ -146,6 +146,14 @@ pub enum Change {
         table: QualName,
         foreign_key: ForeignKey,
     },
+    /// `ALTER CONSTRAINT name [NOT] DEFERRABLE [INITIALLY ...]`: a foreign key that differs only
+    /// in its deferrability is altered in place, not dropped and added (which would revalidate it).
+    AlterForeignKeyDeferrable {
+        table: QualName,
+        name: String,
+        from: Deferrable,
+        to: Deferrable,
+    },
     CreateIndex {
         table: QualName,
         index: Index,
@@ -340,6 +348,17 @@ impl Change {
             DropCheck { table, check } => AddCheck { table, check },
             AddForeignKey { table, foreign_key } => DropForeignKey { table, foreign_key },
             DropForeignKey { table, foreign_key } => AddForeignKey { table, foreign_key },
+            AlterForeignKeyDeferrable {
+                table,
+                name,
+                from,
+                to,
+            } => AlterForeignKeyDeferrable {
+                table,
+                name,
+                from: to,
+                to: from,
+            },
             CreateIndex { table, index } => DropIndex { table, index },
             DropIndex { table, index } => CreateIndex { table, index },
             AlterTableComment { table, from, to } => AlterTableComment {
@@ -400,6 +419,7 @@ impl Change {
             | DropCheck { table, .. }
             | AddForeignKey { table, .. }
             | DropForeignKey { table, .. }
+            | AlterForeignKeyDeferrable { table, .. }
             | CreateIndex { table, .. }
             | DropIndex { table, .. }
             | AlterTableComment { table, .. }
@@ -702,6 +722,16 @@ impl Change {
                 &foreign_key.name,
                 |f| &f.name,
             )?,
+            AlterForeignKeyDeferrable {
+                table, name, to, ..
+            } => {
+                table_mut(catalog, table)?
+                    .foreign_keys
+                    .iter_mut()
+                    .find(|f| &f.name == name)
+                    .ok_or_else(|| missing(name))?
+                    .deferrable = *to;
+            }
             CreateIndex { table, index } => {
                 add_named(&mut table_mut(catalog, table)?.indexes, index, |i| &i.name)?
             }

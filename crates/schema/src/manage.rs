@@ -203,7 +203,7 @@ pub fn declared(models: &Catalog) -> Managed {
                 Property::FkActions,
                 f.on_delete != FkAction::NoAction || f.on_update != FkAction::NoAction,
             );
-            mark(Property::Deferrable, f.deferrable);
+            mark(Property::Deferrable, f.deferrable.is_deferrable());
             mark(Property::FkMatch, f.match_full);
         }
         mark(Property::Indexes, !t.indexes.is_empty());
@@ -234,11 +234,12 @@ pub fn overlay(
     let mut out = models.clone();
     for schema in &mut out.schemas {
         for table in &mut schema.tables {
-            let m = managed(&table.name);
-            if m == Managed::ALL {
+            let Some(d) = working.table(&table.name) else {
                 continue;
-            }
-            if let Some(d) = working.table(&table.name) {
+            };
+            unique_by_index(table, d);
+            let m = managed(&table.name);
+            if m != Managed::ALL {
                 overlay_table(table, d, m, models, db);
             }
         }
@@ -281,6 +282,48 @@ fn renamed(db: &Catalog, models: &Catalog, renames: &[Renamed]) -> Catalog {
         }
     }
     working
+}
+
+/// A unique constraint of the models that the database enforces with a plain unique index
+/// instead (`CREATE UNIQUE INDEX` on exactly its columns, btree, no predicate, expression,
+/// `INCLUDE`, operator class or ordering) is satisfied by that index: the models take the index
+/// in its place, so the index is neither dropped nor rebuilt as a constraint. Whatever the
+/// management, as the two enforce the same thing. A constraint the database also has, `NULLS NOT
+/// DISTINCT` (an index does not record it in the IR), or an index the models declare themselves
+/// under its name, is left alone.
+fn unique_by_index(t: &mut Table, d: &Table) {
+    let plain_columns = |i: &Index| -> Option<Vec<String>> {
+        if !i.unique || i.invalid || i.method != "btree" || i.predicate.is_some() {
+            return None;
+        }
+        if !i.include.is_empty() {
+            return None;
+        }
+        i.keys
+            .iter()
+            .map(|k| {
+                let parts = crate::index_key::split(k);
+                match parts.head {
+                    crate::index_key::KeyHead::Column(c) if parts.suffix.is_empty() => Some(c),
+                    _ => None,
+                }
+            })
+            .collect()
+    };
+    let mut kept = Vec::with_capacity(t.uniques.len());
+    for u in std::mem::take(&mut t.uniques) {
+        let in_db = d.uniques.iter().any(|du| same_set(&du.columns, &u.columns));
+        let index = d.indexes.iter().find(|i| {
+            plain_columns(i).is_some_and(|cols| cols == u.columns)
+                && !t.indexes.iter().any(|mi| mi.name == i.name)
+        });
+        match index {
+            Some(i) if !in_db && !u.nulls_not_distinct => t.indexes.push(i.clone()),
+            _ => kept.push(u),
+        }
+    }
+    t.uniques = kept;
+    t.canonicalize();
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

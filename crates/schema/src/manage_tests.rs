@@ -65,7 +65,7 @@ fn db_table() -> Table {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::Restrict,
-            deferrable: true,
+            deferrable: Deferrable::InitiallyImmediate,
             match_full: true,
         },
         ForeignKey {
@@ -75,7 +75,7 @@ fn db_table() -> Table {
             ref_columns: vec!["email".into()],
             on_delete: FkAction::NoAction,
             on_update: FkAction::NoAction,
-            deferrable: false,
+            deferrable: Deferrable::NotDeferrable,
             match_full: false,
         },
     ];
@@ -131,7 +131,7 @@ fn model_table() -> Table {
         ref_columns: vec!["id".into()],
         on_delete: FkAction::NoAction,
         on_update: FkAction::NoAction,
-        deferrable: false,
+        deferrable: Deferrable::NotDeferrable,
         match_full: false,
     }];
     t.indexes = vec![Index {
@@ -256,7 +256,7 @@ fn each_property_managed_alone_keeps_just_that_from_the_models() {
         (fk.on_delete, fk.on_update),
         (FkAction::NoAction, FkAction::NoAction)
     );
-    assert!(fk.deferrable && fk.match_full);
+    assert!(fk.deferrable.is_deferrable() && fk.match_full);
 
     let t = only(P::Deferrable);
     let fk = t
@@ -264,7 +264,7 @@ fn each_property_managed_alone_keeps_just_that_from_the_models() {
         .iter()
         .find(|f| f.name == "t_tenant_fk")
         .unwrap();
-    assert!(!fk.deferrable && fk.match_full);
+    assert!(!fk.deferrable.is_deferrable() && fk.match_full);
     assert_eq!(fk.on_delete, FkAction::Cascade);
 
     let t = only(P::FkMatch);
@@ -273,7 +273,7 @@ fn each_property_managed_alone_keeps_just_that_from_the_models() {
         .iter()
         .find(|f| f.name == "t_tenant_fk")
         .unwrap();
-    assert!(fk.deferrable && !fk.match_full);
+    assert!(fk.deferrable.is_deferrable() && !fk.match_full);
 
     let t = only(P::Indexes);
     assert_eq!(names(&t.indexes, |i| &i.name), ["t_email_idx"]);
@@ -537,4 +537,50 @@ fn provenance_tells_silence_from_a_different_declaration() {
         "not declared in the models"
     );
     assert_eq!(Provenance::Declared.key(), "declared_differently");
+}
+
+#[test]
+fn a_plain_unique_index_satisfies_a_unique_declaration_whatever_the_management() {
+    let email = |t: &mut Table| {
+        t.columns = vec![
+            col("id", ColumnType::BigInt),
+            col("email", ColumnType::Text),
+        ]
+    };
+    let mut model = Table::new(qn("u"));
+    email(&mut model);
+    model.uniques = vec![Unique {
+        name: "u_email_key".into(),
+        columns: vec!["email".into()],
+        nulls_not_distinct: false,
+    }];
+    let index = |name: &str, key: &str, predicate: Option<&str>| Index {
+        name: name.into(),
+        unique: true,
+        keys: vec![key.into()],
+        method: "btree".into(),
+        include: vec![],
+        predicate: predicate.map(String::from),
+        invalid: false,
+    };
+    let mut db = Table::new(qn("u"));
+    email(&mut db);
+    db.indexes = vec![index("u_email_idx", "email", None)];
+    let models = catalog(vec![model.clone()]);
+    for m in [Managed::ALL, Managed::NONE] {
+        let out = overlay(&models, &catalog(vec![db.clone()]), &|_| m, &[]);
+        let t = out.table(&qn("u")).unwrap();
+        assert!(t.uniques.is_empty(), "{m:?}");
+        assert_eq!(t.indexes, db.indexes, "{m:?}");
+    }
+    // A partial, descending or expression index is another thing: the declaration stands.
+    for other in [
+        index("u_email_idx", "email", Some("id > 0")),
+        index("u_email_idx", "email DESC", None),
+        index("u_email_idx", "(lower(email))", None),
+    ] {
+        db.indexes = vec![other];
+        let out = overlay(&models, &catalog(vec![db.clone()]), &|_| Managed::ALL, &[]);
+        assert_eq!(out.table(&qn("u")).unwrap(), &model);
+    }
 }

@@ -215,7 +215,7 @@ mod tests {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
-            deferrable: false,
+            deferrable: crate::catalog::Deferrable::NotDeferrable,
             match_full: false,
         }];
         t.indexes = vec![

@@ -24,6 +24,7 @@ SELECT
     c.confdeltype::text AS on_delete,
     c.confupdtype::text AS on_update,
     c.condeferrable AS deferrable,
+    c.condeferred AS deferred,
     c.confmatchtype = 'f' AS match_full,
     CASE WHEN c.contype = 'u' THEN coalesce((
         SELECT coalesce(ix.indnullsnotdistinct, false)

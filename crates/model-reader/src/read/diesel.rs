@@ -709,7 +709,7 @@ impl Builder<'_> {
                 ref_columns,
                 on_delete: retort_schema::FkAction::NoAction,
                 on_update: retort_schema::FkAction::NoAction,
-                deferrable: false,
+                deferrable: retort_schema::Deferrable::NotDeferrable,
                 match_full: false,
             });
         }

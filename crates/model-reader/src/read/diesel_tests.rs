@@ -334,7 +334,7 @@ table! {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::NoAction,
             on_update: FkAction::NoAction,
-            deferrable: false,
+            deferrable: retort_schema::Deferrable::NotDeferrable,
             match_full: false,
         }]
     );

@@ -13,7 +13,7 @@ mod tables;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use retort_schema::{normalize, Catalog, ColumnType, FkAction, QualName, Table};
+use retort_schema::{normalize, Catalog, ColumnType, Deferrable, FkAction, QualName, Table};
 
 use crate::syntax::{DieselJoinableDecl, DieselTableDecl, EnumDecl, Pos, SeaRelationDecl, Spanned};
 use crate::{sql, ModelError, ModelErrors, Models, ReadOptions, RenameHint, Span};
@@ -131,7 +131,7 @@ struct PendingFk {
     file: String,
     on_delete: FkAction,
     on_update: FkAction,
-    deferrable: bool,
+    deferrable: Deferrable,
     match_full: bool,
 }
 

@@ -573,7 +573,7 @@ impl Builder<'_> {
                 ref_columns,
                 on_delete,
                 on_update,
-                deferrable: false,
+                deferrable: retort_schema::Deferrable::NotDeferrable,
                 match_full: false,
             });
         }

@@ -64,7 +64,7 @@ fn fk(name: &str, columns: &[&str], ref_table: &str, ref_columns: &[&str]) -> Fo
         ref_columns: ref_columns.iter().map(|c| c.to_string()).collect(),
         on_delete: FkAction::NoAction,
         on_update: FkAction::NoAction,
-        deferrable: false,
+        deferrable: retort_schema::Deferrable::NotDeferrable,
         match_full: false,
     }
 }

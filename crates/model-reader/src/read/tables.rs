@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use retort_schema::{
-    index_key, normalize, Check, Column, ColumnType, Identity, Index, PrimaryKey, QualName, Table,
-    Unique,
+    index_key, normalize, Check, Column, ColumnType, Deferrable, Identity, Index, PrimaryKey,
+    QualName, Table, Unique,
 };
 
 use super::{at, Builder, PendingFk};
@@ -288,7 +288,13 @@ impl Builder<'_> {
                 file: file.to_string(),
                 on_delete,
                 on_update,
-                deferrable: c.deferrable.is_some(),
+                deferrable: if c.initially_deferred.is_some() {
+                    Deferrable::InitiallyDeferred
+                } else if c.deferrable.is_some() {
+                    Deferrable::InitiallyImmediate
+                } else {
+                    Deferrable::NotDeferrable
+                },
                 match_full: c.match_full.is_some(),
             }),
             None => {
@@ -297,7 +303,11 @@ impl Builder<'_> {
                         self.error(file, given.pos, format!("`{key}` needs `references`"));
                     }
                 }
-                for (key, given) in [("deferrable", c.deferrable), ("match_full", c.match_full)] {
+                for (key, given) in [
+                    ("deferrable", c.deferrable),
+                    ("initially_deferred", c.initially_deferred),
+                    ("match_full", c.match_full),
+                ] {
                     if let Some(pos) = given {
                         self.error(file, pos, format!("`{key}` needs `references`"));
                     }

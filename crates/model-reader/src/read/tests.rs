@@ -128,7 +128,7 @@ fn design_example_builds_the_whole_table() {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
-            deferrable: false,
+            deferrable: retort_schema::Deferrable::NotDeferrable,
             match_full: false,
         }],
         indexes: vec![Index {
@@ -594,7 +594,7 @@ fn error_unknown_attribute_key() {
         errors("#[derive(Table)]\nstruct T {\n    #[column(primary)]\n    a: i32,\n}\n"),
         "models.rs:3:14: unknown attribute key `primary` in #[column]; did you mean \
          `primary_key`? (expected one of name, type, primary_key, identity, default, unique, index, references, on_delete, on_update, \
-         deferrable, match_full, renamed_from, comment, check, generated, nullable, skip)"
+         deferrable, initially_deferred, match_full, renamed_from, comment, check, generated, nullable, skip)"
     );
 }
 

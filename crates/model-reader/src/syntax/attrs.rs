@@ -30,6 +30,7 @@ const COLUMN_KEYS: &[&str] = &[
     "on_delete",
     "on_update",
     "deferrable",
+    "initially_deferred",
     "match_full",
     "renamed_from",
     "comment",
@@ -57,6 +58,8 @@ pub struct ColumnAttrs {
     pub on_update: Option<Spanned<String>>,
     /// The foreign key is `DEFERRABLE`.
     pub deferrable: Option<Pos>,
+    /// The foreign key is `DEFERRABLE INITIALLY DEFERRED` (implies `deferrable`).
+    pub initially_deferred: Option<Pos>,
     /// The foreign key is `MATCH FULL`.
     pub match_full: Option<Pos>,
     pub renamed_from: Option<Spanned<String>>,
@@ -396,6 +399,7 @@ fn column_attr(attr: &Attribute, c: &mut ColumnAttrs, errors: &mut Vec<SyntaxErr
                 "nullable" => Some(&mut c.nullable),
                 "skip" => Some(&mut c.skip),
                 "deferrable" => Some(&mut c.deferrable),
+                "initially_deferred" => Some(&mut c.initially_deferred),
                 "match_full" => Some(&mut c.match_full),
                 _ => None,
             };
