@@ -26,6 +26,8 @@ struct RawConfig {
     naming: retort_schema::NamingConvention,
     #[serde(default)]
     manage: crate::manage::Manage,
+    #[serde(default)]
+    shadow: crate::shadow::RawShadow,
 }
 
 /// `url`, or the parts; unknown keys are refused by `retort_connect::Params::from_parts`.
@@ -142,6 +144,8 @@ pub struct Config {
     pub statement_timeout: Option<String>,
     /// `[manage]`: kinds of property the models manage beyond (or short of) their dialect's.
     pub manage: crate::manage::Manage,
+    /// `[shadow]`: where scratch databases go (a private cluster by default).
+    pub shadow: crate::shadow::ShadowConfig,
 }
 
 /// Reads `KEY=VALUE` lines of a `.env` file into the environment, without overriding.
@@ -298,7 +302,12 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
     raw.naming
         .validate()
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let shadow = raw
+        .shadow
+        .resolve()
+        .map_err(|e| anyhow!("{}: {e:#}", path.display()))?;
     Ok(Config {
+        shadow,
         migrations_dir: root.join(&raw.migrations.dir),
         root,
         database_url,
@@ -353,6 +362,13 @@ exclude = []
 # fk = "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"
 # ix = "ix_%(column_0_label)s"
 # ck = "ck_%(table_name)s_%(column_0_name)s"
+
+# Where check, verify and canonicalisation create scratch databases (README: "Shadow database"):
+# "auto" (default) starts a private PostgreSQL from the local server binaries, stopped when idle;
+# or the URL of a dev server where Retort may create databases.
+[shadow]
+# url = "auto"
+# idle_minutes = 15
 
 # What the models manage beyond what their dialect can say (README: "What the models manage").
 # SeaORM entities leave defaults, indexes, checks, ... to the database; when yours are complete:

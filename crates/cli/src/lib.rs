@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod import;
 pub mod manage;
 pub mod redact;
+pub mod shadow;
 
 use anyhow::{Context, Result};
 use retort_schema::{Catalog, Change, Scope};

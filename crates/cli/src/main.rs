@@ -293,6 +293,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LintSeverity::Error)]
         severity: LintSeverity,
     },
+    /// Control the shadow database: the private PostgreSQL Retort starts for scratch databases.
+    Shadow {
+        #[command(subcommand)]
+        action: retort::shadow::ShadowAction,
+    },
     /// Print the schema as Retort reads it: from the database (default) or from the models.
     Inspect {
         /// Read the models instead of the database.
@@ -376,6 +381,15 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 .context("writing the man page")?;
             return Ok(0);
         }
+        // Works outside a project too, with the default `[shadow]`.
+        Command::Shadow { action } => {
+            let shadow = match cli.global.config.as_deref() {
+                Some(path) => config::load(Some(path))?.shadow,
+                None if config::locate(None).is_ok() => config::load(None)?.shadow,
+                None => Default::default(),
+            };
+            return Ok(retort::shadow::run(action, &shadow)?);
+        }
         _ => {}
     }
     let mut cfg = match config::load(cli.global.config.as_deref()) {
@@ -395,7 +409,10 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         cfg.database_url = Some(url);
     }
     match cli.command {
-        Command::Init { .. } | Command::Completions { .. } | Command::Man => unreachable_init(),
+        Command::Init { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Shadow { .. } => unreachable_init(),
         Command::Revision {
             message,
             autogenerate,
@@ -504,6 +521,7 @@ fn standalone_config() -> anyhow::Result<Config> {
         scope: Default::default(),
         naming: Default::default(),
         manage: Default::default(),
+        shadow: Default::default(),
         lock_timeout: None,
         statement_timeout: None,
     })
@@ -601,7 +619,7 @@ fn import(
 }
 
 fn unreachable_init() -> Result<i32, Failure> {
-    Err(anyhow!("init, completions and man are handled before the config is loaded").into())
+    Err(anyhow!("init, completions, man and shadow are handled before the config is loaded").into())
 }
 
 fn init(

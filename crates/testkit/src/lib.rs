@@ -6,92 +6,15 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Finds the directory holding `initdb` and `pg_ctl`: `RETORT_PG_BIN`, then `pg_config
-/// --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+use retort_shadow::server::{ensure_postgres_user, give_to_server_user, run_pg};
+
+/// Finds the directory holding `initdb` and `pg_ctl`: `RETORT_PG_BIN`, else the newest
+/// installation the shadow crate finds (`pg_config --bindir`, /usr/lib/postgresql/*/bin, ...).
 pub fn pg_bin_dir() -> Result<PathBuf> {
     if let Ok(dir) = std::env::var("RETORT_PG_BIN") {
         return Ok(PathBuf::from(dir));
     }
-    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path().join("bin"))
-                .collect()
-        })
-        .unwrap_or_default();
-    candidates.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
-    if let Some(dir) = candidates
-        .into_iter()
-        .rev()
-        .find(|p| p.join("initdb").exists())
-    {
-        return Ok(dir);
-    }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").exists() {
-            return Ok(dir);
-        }
-    }
-    bail!("PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin and pg_config); install them with `apt-get install postgresql` or set RETORT_PG_BIN")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Runs a server binary, as the `postgres` user when we are root (the server refuses root).
-fn run_pg(bin: &Path, args: &[&str]) -> Result<std::process::Output> {
-    let mut cmd = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
-    cmd.args(args);
-    cmd.current_dir("/");
-    let out = cmd
-        .output()
-        .with_context(|| format!("failed to run {}", bin.display()))?;
-    Ok(out)
-}
-
-fn ensure_postgres_user() -> Result<()> {
-    if !is_root() {
-        return Ok(());
-    }
-    let exists = Command::new("id")
-        .arg("postgres")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !exists {
-        let st = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/bin/sh",
-                "postgres",
-            ])
-            .status()
-            .context("useradd postgres")?;
-        if !st.success() {
-            bail!("could not create the `postgres` user needed to run the server as non-root");
-        }
-    }
-    Ok(())
+    Ok(retort_shadow::install::choose(None)?.bin)
 }
 
 fn free_port() -> Result<u16> {
@@ -227,35 +150,9 @@ impl PgCluster {
         } else {
             None
         };
-        if is_root() {
-            let st = Command::new("chown")
-                .args(["-R", "postgres"])
-                .arg(&dir)
-                .status()?;
-            if !st.success() {
-                bail!("chown of {} failed", dir.display());
-            }
-        }
+        give_to_server_user(&dir)?;
         let data = dir.join("data");
-        let data_s = data.to_string_lossy().to_string();
-        let out = run_pg(
-            &bin.join("initdb"),
-            &[
-                "-D",
-                &data_s,
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-        )?;
-        if !out.status.success() {
-            bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
+        retort_shadow::server::initdb(&bin, &data)?;
         if tcp || !opts.hba.is_empty() {
             let mut hba = opts.hba.join("\n");
             hba.push_str("\nlocal all all trust\n");
@@ -283,21 +180,7 @@ impl PgCluster {
             "-k {} -h '{listen}' -p {port} -F -c synchronous_commit=off -c full_page_writes=off -c max_connections=100",
             dir.display()
         );
-        let log = dir.join("server.log").to_string_lossy().to_string();
-        let out = run_pg(
-            &bin.join("pg_ctl"),
-            &[
-                "-D", &data_s, "-o", &opts, "-l", &log, "-w", "-t", "60", "start",
-            ],
-        )?;
-        if !out.status.success() {
-            let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-            bail!(
-                "pg_ctl start failed: {}{}",
-                String::from_utf8_lossy(&out.stderr),
-                log_text
-            );
-        }
+        retort_shadow::server::start(&bin, &data, &opts, &dir.join("server.log"))?;
         Ok(PgCluster {
             dir,
             port,
@@ -348,19 +231,9 @@ impl PgCluster {
             return Ok(());
         }
         self.stopped = true;
-        let data = self.dir.join("data").to_string_lossy().to_string();
-        let out = run_pg(
-            &self.bin.join("pg_ctl"),
-            &["-D", &data, "-m", "immediate", "-w", "stop"],
-        )?;
+        let result = retort_shadow::server::stop(&self.bin, &self.dir.join("data"), "immediate");
         let _ = std::fs::remove_dir_all(&self.dir);
-        if !out.status.success() {
-            return Err(anyhow!(
-                "pg_ctl stop failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(())
+        result
     }
 }
 
@@ -449,15 +322,7 @@ impl PgBouncer {
         );
         let conf_path = dir.join("pgbouncer.ini");
         std::fs::write(&conf_path, conf)?;
-        if is_root() {
-            let st = Command::new("chown")
-                .args(["-R", "postgres"])
-                .arg(&dir)
-                .status()?;
-            if !st.success() {
-                bail!("chown of {} failed", dir.display());
-            }
-        }
+        give_to_server_user(&dir)?;
         let conf_s = conf_path.to_string_lossy().to_string();
         let out = run_pg(&bin, &["-d", &conf_s])?;
         let mut b = PgBouncer {
