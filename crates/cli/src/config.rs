@@ -363,9 +363,10 @@ exclude = []
 # ix = "ix_%(column_0_label)s"
 # ck = "ck_%(table_name)s_%(column_0_name)s"
 
-# Where check, verify and canonicalisation create scratch databases (README: "Shadow database"):
-# "auto" (default) starts a private PostgreSQL from the local server binaries, stopped when idle;
-# or the URL of a dev server where Retort may create databases.
+# The shadow database (README: "Shadow database"): "auto" (default) is a private PostgreSQL from
+# the local server binaries (`retort shadow start|stop|status`), stopped when idle; or the URL of
+# a dev server where Retort may create databases. (check, verify and canonicalisation still make
+# their scratch databases on the configured server; moving them here is under way.)
 [shadow]
 # url = "auto"
 # idle_minutes = 15
