@@ -277,56 +277,69 @@ fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-/// One run of what `retort diff` does: read the models, introspect, diff, render up and down.
-/// The diff and render phases are `retort::generate` split in two; with `check` the result is
-/// compared with `retort::generate` itself (outside the timing).
+/// One run of what `retort diff` does, through the engine's `autogenerate` (the function the
+/// CLI calls): read and normalise the models, introspect, overlay, diff with the apply guard,
+/// render up and down. The phases are the engine's own timings.
 fn pipeline(url: &str, paths: &[PathBuf], scope: &Scope, check: bool) -> Result<Outcome> {
     let t = Instant::now();
     let mut client = retort::connect(url)?;
     let connect = secs(t);
 
+    let dir = paths
+        .first()
+        .and_then(|p| p.parent())
+        .ok_or_else(|| anyhow!("no model files"))?;
+    let project = retort_engine::Project {
+        models: retort_engine::ModelSource::Files {
+            root: dir.to_path_buf(),
+            paths: vec!["*.rs".into()],
+        },
+        read: retort_model_reader::ReadOptions::default(),
+        scope: scope.clone(),
+        naming: Default::default(),
+        manage: Default::default(),
+        migrations_dir: dir.join("migrations"),
+    };
     let start = Instant::now();
-    let t = Instant::now();
-    let opts = retort_model_reader::ReadOptions::default();
-    let models = retort_model_reader::read_files(paths, &opts)
-        .map_err(|e| anyhow!("the generated models do not read:\n{e}"))?;
-    let models_ms = secs(t);
-
-    let t = Instant::now();
-    let db = retort::introspect(&mut client, scope)?;
-    let introspection = secs(t);
-
-    let t = Instant::now();
-    // As `retort::generate` does: borrow what is entirely in scope.
-    let db_scoped = scope.filter_ref(&db);
-    let models_scoped = scope.filter_ref(&models.catalog);
-    let changes = retort_differ::diff(&db_scoped, &models_scoped);
-    let down_changes = retort_differ::inverse(&changes);
-    let diff = secs(t);
-
-    let t = Instant::now();
-    let up = retort_render::render_body(&changes);
-    let down = retort_render::render_body(&down_changes);
-    let render = secs(t);
+    let report = retort_engine::autogenerate(
+        &project,
+        &mut client,
+        &mut retort_engine::Server {
+            scratch: retort_engine::ServerScratch {
+                settings: retort::settings(url)?,
+            },
+        },
+        &retort_engine::AutogenerateOptions {
+            allow_mass_drop: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| anyhow!("{}", retort::error_text(&e)))?;
     let end_to_end = secs(start);
+    let t = &report.timings;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
 
     if check {
+        // The models are plain (no expressions to normalise), complete and unnamed-free: the
+        // engine's migration is the bare diff of the two catalogs.
+        let models = retort_model_reader::read_files(paths, &Default::default())
+            .map_err(|e| anyhow!("the generated models do not read:\n{e}"))?;
+        let db = retort::introspect(&mut client, scope)?;
         let g = retort::generate(&db, &models.catalog, scope);
-        if g.changes != changes || g.up != up || g.down != down {
-            bail!("the timed phases no longer match retort::generate; update xtask/src/bench.rs");
+        if g.changes != report.generated.changes || g.up != report.up {
+            bail!("the engine's autogenerate differs from retort::generate on the bench models");
         }
     }
-    drop((up, down, down_changes));
     Ok(Outcome {
         phases: Phases {
             connect,
-            models: models_ms,
-            introspection,
-            diff,
-            render,
+            models: ms(t.read_models + t.normalize),
+            introspection: ms(t.introspect),
+            diff: ms(t.diff),
+            render: ms(t.render),
             end_to_end,
         },
-        changes,
+        changes: report.generated.changes,
     })
 }
 

@@ -151,3 +151,28 @@ mod tests {
         assert_eq!(split_help("plain"), ("plain", None));
     }
 }
+
+/// The engine's progress as a bar on stderr; step lines are printed above it.
+#[derive(Default)]
+pub struct Bar(Option<indicatif::ProgressBar>);
+
+impl retort_engine::Progress for Bar {
+    fn begin(&mut self, total: usize, what: &str) {
+        self.0 = Some(progress(total, what));
+    }
+
+    fn step(&mut self, line: Option<&str>) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+            if let Some(line) = line {
+                bar.suspend(|| eprintln!("{line}"));
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

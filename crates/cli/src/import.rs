@@ -153,21 +153,14 @@ pub fn import(
 ) -> Result<Imported> {
     let (db, written, unmanaged) = write(client, scope, naming, header)?;
     let models = read_back(path, &written, scope, naming)?;
-    let mut canon_warning = None;
-    let catalog = if crate::canon::expression_subset(&models.catalog).is_none() {
-        models.catalog.clone()
-    } else {
-        match crate::ScratchDb::create(url) {
-            Ok(scratch) => {
-                let mut c = scratch.connect()?;
-                crate::canon::canonicalize(&mut c, &models.catalog, &models.origins, scope)?
-            }
-            Err(e) => {
-                canon_warning = Some(crate::redact(&format!("{e:#}")));
-                models.catalog.clone()
-            }
-        }
+    let mut server = retort_engine::Server {
+        scratch: retort_engine::ServerScratch {
+            settings: crate::settings(url)?,
+        },
     };
+    let normalized = retort_engine::Normalizer::normalize(&mut server, &models, scope)?;
+    let canon_warning = normalized.fallback.map(|e| crate::redact(&e));
+    let catalog = normalized.catalog;
     let remaining = crate::generate(&db, &catalog, scope).changes;
     Ok(Imported {
         written,

@@ -128,6 +128,43 @@ fn models(case: &Case) -> retort_model_reader::Models {
     }
 }
 
+/// The case as an engine project: its models in memory, its scope and naming, everything
+/// managed.
+fn project(case: &Case) -> retort_engine::Project {
+    let mut p = retort_engine::Project::from_source(&case.models_path, &case.models_text);
+    p.read = retort_model_reader::ReadOptions {
+        default_schema: "public".into(),
+        schemas: Some(case.scope.schemas.clone()),
+    };
+    p.scope = case.scope.clone();
+    p.naming = case.naming.clone();
+    p.manage = retort::manage::Manage {
+        all: Some(true),
+        ..Default::default()
+    };
+    p
+}
+
+/// Scratch databases for the server normaliser, with the case's `setup` SQL run in each.
+struct CaseScratch<'a>(&'a Case);
+
+struct CaseDb(TestDb);
+
+impl retort_engine::Scratch for CaseDb {
+    fn connect(&self) -> anyhow::Result<postgres::Client> {
+        self.0.connect()
+    }
+}
+
+impl retort_engine::ScratchProvider for CaseScratch<'_> {
+    fn create(&self) -> anyhow::Result<Box<dyn retort_engine::Scratch>> {
+        let case = self.0;
+        let db = TestDb::create(&format!("fx_{}_canon", db_name(&case.name)))?;
+        exec(&db, &case.setup, "case.toml setup", &case.name);
+        Ok(Box::new(CaseDb(db)))
+    }
+}
+
 fn introspect(db: &TestDb, scope: &Scope) -> Catalog {
     let mut client = db.connect().unwrap();
     retort::introspect(&mut client, scope).unwrap()
@@ -246,26 +283,31 @@ fn round_trip(case: &Case) {
         let before_dump = pg_dump_schema(&db.url).unwrap();
         let read = models(case);
         let hints = rename_hints(&read);
-        // Model expressions in the server's spelling, as the CLI does before every diff.
-        let models = {
-            let scratch = TestDb::create(&format!("fx_{}_canon", db_name(&case.name))).unwrap();
-            exec(&scratch, &case.setup, "case.toml setup", &case.name);
-            let mut client = scratch.connect().unwrap();
-            let canon =
-                retort::canon::canonicalize(&mut client, &read.catalog, &read.origins, &case.scope)
-                    .unwrap_or_else(|e| panic!("{}: {e:#}", case.name));
-            // The overlay as the CLI applies it, everything managed (the fixtures' models are
-            // complete): what remains is what holds whatever the management, e.g. a unique
-            // index satisfying a unique declaration.
-            let all = retort::manage::Manage {
-                all: Some(true),
-                ..Default::default()
-            };
-            retort::manage::overlay(&read, &canon, &before, &all)
-        };
-
-        // 1. Autogenerate and snapshot.
-        let g = generate_with(&before, &models, &hints, &case.render, &case.scope);
+        // 1. Autogenerate as `retort diff` does (the engine's `autogenerate`: the server
+        // normaliser on a scratch database, `[manage]` with everything managed since the
+        // fixtures' models are complete, the apply guard), and snapshot.
+        let project = project(case);
+        let report = retort_engine::autogenerate(
+            &project,
+            &mut db.connect().unwrap(),
+            &mut retort_engine::Server {
+                scratch: CaseScratch(case),
+            },
+            &retort_engine::AutogenerateOptions {
+                render: case.render.clone(),
+                allow_mass_drop: true,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{}: {e:#}", case.name));
+        assert_eq!(
+            report.normalizer,
+            retort_engine::NormalizerKind::Server,
+            "{}: {:?}",
+            case.name,
+            report.fallback
+        );
+        let models = report.target;
+        let g = report.generated;
         if case.expect_empty {
             assert!(
                 g.is_empty(),

@@ -47,31 +47,18 @@ pub fn expression_subset(models: &Catalog) -> Option<Catalog> {
     any.then_some(sub)
 }
 
-/// Replaces the expressions of `models` by the server's spelling of them, read from `client`, a
-/// database where `expression_subset(models)` has been created.
-pub fn splice(models: &mut Catalog, canonical: &Catalog) {
+/// Replaces each table of `models` that `canonical` (the introspected subset) holds by the
+/// introspected table, whole: every expression in the server's spelling. Only the foreign keys
+/// stay the models' own (the subset is created without them).
+pub fn take_whole(models: &mut Catalog, canonical: &Catalog) {
     for s in &mut models.schemas {
         for t in &mut s.tables {
             let Some(c) = canonical.table(&t.name) else {
                 continue;
             };
-            for col in &mut t.columns {
-                if let Some(cc) = c.column(&col.name) {
-                    col.default = cc.default.clone();
-                    col.generated = cc.generated.clone();
-                }
-            }
-            for check in &mut t.checks {
-                if let Some(cc) = c.checks.iter().find(|x| x.name == check.name) {
-                    check.expr = cc.expr.clone();
-                }
-            }
-            for index in &mut t.indexes {
-                if let Some(ci) = c.indexes.iter().find(|x| x.name == index.name) {
-                    index.keys = ci.keys.clone();
-                    index.predicate = ci.predicate.clone();
-                }
-            }
+            let foreign_keys = std::mem::take(&mut t.foreign_keys);
+            *t = c.clone();
+            t.foreign_keys = foreign_keys;
         }
     }
 }
@@ -81,9 +68,9 @@ pub fn splice(models: &mut Catalog, canonical: &Catalog) {
 const CHANGES_PER_TRANSACTION: usize = 200;
 
 /// Canonicalises the model expressions through `scratch`, an empty throwaway database: creates the
-/// subset of the models that has expressions, reads it back and splices the server's spelling into
-/// `models`. A model expression PostgreSQL rejects is an error naming the model line (`origins`),
-/// the statement and the server's message.
+/// subset of the models that has expressions, reads it back and takes the introspected tables
+/// whole into `models`. A model expression PostgreSQL rejects is an error naming the model line
+/// (`origins`), the statement and the server's message.
 pub fn canonicalize(
     scratch: &mut postgres::Client,
     models: &Catalog,
@@ -138,7 +125,7 @@ pub fn canonicalize(
     }
     let canonical = crate::introspect(scratch, &all)?;
     let mut out = models.clone();
-    splice(&mut out, &canonical);
+    take_whole(&mut out, &canonical);
     Ok(out)
 }
 

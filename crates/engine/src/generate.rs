@@ -1,0 +1,205 @@
+//! Diffing and rendering: `generate` turns two catalogs into ordered changes and the up and down
+//! bodies of a migration; the guards refuse results that would surprise (mass drops).
+
+use anyhow::Result;
+use retort_schema::{Catalog, Change, Scope};
+
+use crate::manage;
+pub use retort_differ::{Hints, Rename};
+pub use retort_render::RenderOptions;
+
+/// A generated migration: the ordered changes and the rendered up and down bodies.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub changes: Vec<Change>,
+    pub up: String,
+    pub down: String,
+    /// For each change, whether the models declare what it concerns or are silent about it.
+    pub in_models: Vec<manage::Provenance>,
+}
+
+impl Generated {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Diffs the database catalog against the model catalog, both limited to `scope`.
+pub fn generate(db: &Catalog, models: &Catalog, scope: &Scope) -> Generated {
+    generate_with(
+        db,
+        models,
+        &Hints::default(),
+        &RenderOptions::default(),
+        scope,
+    )
+}
+
+/// Like `generate`, honouring `renamed_from` hints and render options.
+pub fn generate_with(
+    db: &Catalog,
+    models: &Catalog,
+    hints: &Hints,
+    opts: &RenderOptions,
+    scope: &Scope,
+) -> Generated {
+    let (changes, in_models) = diff_with(db, models, hints, scope);
+    render(changes, in_models, opts)
+}
+
+/// The ordered changes from `db` to `models` (both limited to `scope`) and, for each, whether
+/// the models declare what it concerns.
+pub fn diff_with(
+    db: &Catalog,
+    models: &Catalog,
+    hints: &Hints,
+    scope: &Scope,
+) -> (Vec<Change>, Vec<manage::Provenance>) {
+    let db = scope.filter_ref(db);
+    let models = scope.filter_ref(models);
+    let changes = retort_differ::diff_with(&db, &models, hints);
+    let in_models = changes
+        .iter()
+        .map(|c| manage::provenance(c, &models))
+        .collect();
+    (changes, in_models)
+}
+
+/// Refuses changes that, applied in memory, would not reach the models (a differ bug must never
+/// become a silently incomplete migration).
+pub fn refuse_unresolved(
+    db: &Catalog,
+    models: &Catalog,
+    changes: &[Change],
+    scope: &Scope,
+) -> Result<()> {
+    retort_differ::verify(&scope.filter_ref(db), &scope.filter_ref(models), changes)?;
+    Ok(())
+}
+
+/// Renders ordered changes as a migration: up, and down from their reversed inverses.
+/// `in_models` says, per change, whether the models declare what it concerns.
+pub fn render(
+    changes: Vec<Change>,
+    in_models: Vec<manage::Provenance>,
+    opts: &RenderOptions,
+) -> Generated {
+    let down_changes = retort_differ::inverse(&changes);
+    Generated {
+        up: retort_render::render_body_with(&changes, opts),
+        down: retort_render::render_body_with(&down_changes, opts),
+        in_models,
+        changes,
+    }
+}
+
+/// PostgreSQL refuses to use an enum label in the transaction that added it (55P04 "unsafe use
+/// of new value"). When `changes` add labels that later changes use (a default, a check, a
+/// predicate), returns the label additions and the rest, rendered as two migrations.
+pub fn split_enum_additions(g: &Generated, opts: &RenderOptions) -> Option<(Generated, Generated)> {
+    let changes = &g.changes;
+    let added_labels = |c: &Change| -> Vec<String> {
+        match c {
+            Change::AlterEnum { from, to, .. } => {
+                let kept: Vec<&String> = to.iter().filter(|v| from.contains(v)).collect();
+                let pure_addition =
+                    kept.len() == from.len() && kept.iter().zip(from).all(|(a, b)| *a == b);
+                if pure_addition {
+                    to.iter().filter(|v| !from.contains(v)).cloned().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        }
+    };
+    let labels: Vec<String> = changes
+        .iter()
+        .flat_map(added_labels)
+        .map(|v| retort_schema::quote_literal(&v))
+        .collect();
+    let used = changes.iter().any(|c| {
+        added_labels(c).is_empty()
+            && serde_json::to_string(c)
+                .is_ok_and(|json| labels.iter().any(|l| json.contains(l.as_str())))
+    });
+    if labels.is_empty() || !used {
+        return None;
+    }
+    let (first, rest): (Vec<_>, Vec<_>) = changes
+        .iter()
+        .cloned()
+        .zip(g.in_models.iter().copied())
+        .partition(|(c, _)| !added_labels(c).is_empty());
+    let part = |pairs: Vec<(Change, manage::Provenance)>| {
+        let (changes, in_models) = pairs.into_iter().unzip();
+        render(changes, in_models, opts)
+    };
+    Some((part(first), part(rest)))
+}
+
+/// The `renamed_from` hints of the models, in the differ's terms.
+pub fn rename_hints(models: &retort_model_reader::Models) -> Hints {
+    Hints {
+        renames: models
+            .renames
+            .iter()
+            .map(|r| Rename {
+                table: r.table.clone(),
+                column: r.column.clone(),
+                from: r.from.clone(),
+            })
+            .collect(),
+        enum_values: models
+            .enum_value_renames
+            .iter()
+            .map(|r| retort_differ::EnumValueRename {
+                enum_type: r.enum_type.clone(),
+                from: r.from.clone(),
+                to: r.to.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Refuses a migration that drops more than half of the managed tables, unless `allow`: a
+/// misconfigured scope or model path is far more likely than a deliberate mass drop.
+pub fn refuse_mass_drop(
+    db: &Catalog,
+    scope: &Scope,
+    changes: &[Change],
+    allow: bool,
+) -> Result<()> {
+    let managed = scope.filter_ref(db).tables().count();
+    let dropped: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable { table } => Some(table.name.to_string()),
+            _ => None,
+        })
+        .collect();
+    if allow || dropped.len() * 2 <= managed {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to drop {} of the {managed} managed table(s) ({}{}): check [models] paths and \
+         [scope] in retort.toml; if this is really wanted, pass --allow-mass-drop",
+        dropped.len(),
+        dropped
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        if dropped.len() > 5 { ", ..." } else { "" },
+    )
+}
+
+/// One line per change for summaries: the first line of its first statement.
+pub fn describe(c: &Change) -> String {
+    let sql = retort_render::statements(c)
+        .first()
+        .map(|s| s.sql.lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    sql.trim_end_matches(" (").to_string()
+}
