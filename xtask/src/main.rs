@@ -40,6 +40,45 @@ fn run() -> Result<()> {
 }
 
 /// Starts a cluster unless the user gave `DATABASE_URL`; returns the guard and the server URL.
+/// The shadow databases (`[shadow] url = "auto"`) that `check` and `verify` start during a run:
+/// in a directory of their own (unless `RETORT_SHADOW_DIR` is set), stopped and removed after it.
+struct ShadowDir(Option<std::path::PathBuf>);
+
+impl ShadowDir {
+    fn new(what: &str) -> ShadowDir {
+        if std::env::var_os("RETORT_SHADOW_DIR").is_some() {
+            return ShadowDir(None);
+        }
+        let dir = std::env::temp_dir().join(format!("retort-{what}-shadow-{}", std::process::id()));
+        ShadowDir(Some(dir))
+    }
+
+    fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        self.0
+            .iter()
+            .map(|d| ("RETORT_SHADOW_DIR", d.clone().into_os_string()))
+            .collect()
+    }
+}
+
+impl Drop for ShadowDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let opts = retort_shadow::ShadowOptions {
+                dir: Some(dir.clone()),
+                ..Default::default()
+            };
+            if let Err(e) = retort_shadow::Shadow::stop(&opts) {
+                eprintln!(
+                    "xtask: stopping the shadow database in {}: {e:#}",
+                    dir.display()
+                );
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
 fn server() -> Result<(Option<PgCluster>, String)> {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         eprintln!("xtask: using DATABASE_URL from the environment");
@@ -93,12 +132,15 @@ fn test(extra: &[String]) -> Result<()> {
         .iter()
         .any(|a| a == "-p" || a == "--package" || a.starts_with("--package="));
     let scope: &[&str] = if narrowed { &[] } else { &["--workspace"] };
+    let shadow = ShadowDir::new("test");
     let status = Command::new(env!("CARGO"))
         .args(["test", "--no-fail-fast"])
         .args(scope)
         .args(extra)
         .env("DATABASE_URL", &url)
+        .envs(shadow.env())
         .status();
+    drop(shadow);
     if let Some(c) = cluster.as_mut() {
         c.stop()?;
     }
@@ -140,6 +182,7 @@ fn demo(extra: &[String]) -> Result<()> {
     let example = root.join("examples").join("blog");
     copy_dir(&example, &work)?;
     let (mut cluster, url) = server()?;
+    let shadow = ShadowDir::new("demo");
     // The daily workflow of the README, on the bundled example.
     let steps: Vec<DemoStep> = vec![
         DemoStep::Run(&["current"]),
@@ -161,11 +204,12 @@ fn demo(extra: &[String]) -> Result<()> {
     ];
     let mut result = Ok(());
     for step in steps {
-        if let Err(e) = demo_step(&step, &bin, &url, &work, extra) {
+        if let Err(e) = demo_step(&step, &bin, &url, &work, extra, &shadow) {
             result = Err(e);
             break;
         }
     }
+    drop(shadow);
     if let Some(c) = cluster.as_mut() {
         c.stop()?;
     }
@@ -188,6 +232,7 @@ fn demo_step(
     url: &str,
     work: &std::path::Path,
     extra: &[String],
+    shadow: &ShadowDir,
 ) -> Result<()> {
     match step {
         DemoStep::Run(args) => {
@@ -196,6 +241,7 @@ fn demo_step(
                 .args(args.iter())
                 .args(extra)
                 .env("DATABASE_URL", url)
+                .envs(shadow.env())
                 .current_dir(work)
                 .status()?;
             // `check` exits 1 on purpose while the models are ahead of the migrations.

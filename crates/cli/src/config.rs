@@ -365,8 +365,8 @@ exclude = []
 
 # The shadow database (README: "Shadow database"): "auto" (default) is a private PostgreSQL from
 # the local server binaries (`retort shadow start|stop|status`), stopped when idle; or the URL of
-# a dev server where Retort may create databases. (check, verify and canonicalisation still make
-# their scratch databases on the configured server; moving them here is under way.)
+# a dev server where Retort may create databases. check, verify, stamp --verify and the
+# canonicalisation of model expressions make their scratch databases there.
 [shadow]
 # url = "auto"
 # idle_minutes = 15

@@ -142,10 +142,10 @@ pub fn read_back(
 }
 
 /// The whole import: write, read back, canonicalise the read-back expressions through a scratch
-/// database on `url`'s server, and diff against the database.
+/// database from `scratch`, and diff against the database.
 pub fn import(
     client: &mut postgres::Client,
-    url: &str,
+    scratch: &dyn retort_engine::ScratchProvider,
     scope: &Scope,
     naming: &NamingConvention,
     path: &str,
@@ -153,11 +153,7 @@ pub fn import(
 ) -> Result<Imported> {
     let (db, written, unmanaged) = write(client, scope, naming, header)?;
     let models = read_back(path, &written, scope, naming)?;
-    let mut server = retort_engine::Server {
-        scratch: retort_engine::ServerScratch {
-            settings: crate::settings(url)?,
-        },
-    };
+    let mut server = retort_engine::Server { scratch };
     let normalized = retort_engine::Normalizer::normalize(&mut server, &models, scope)?;
     let canon_warning = normalized.fallback.map(|e| crate::redact(&e));
     let catalog = normalized.catalog;

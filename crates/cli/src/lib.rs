@@ -158,13 +158,6 @@ pub fn read_models(
     project(cfg).read_models()
 }
 
-/// Scratch databases on the configured server (passwords registered for redaction).
-pub fn server_scratch(cfg: &config::Config) -> Result<retort_engine::ServerScratch> {
-    Ok(retort_engine::ServerScratch {
-        settings: settings(&cfg.database_url()?)?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

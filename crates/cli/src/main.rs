@@ -564,7 +564,14 @@ fn import(
          --autogenerate`."
             .to_string(),
     ];
-    let imported = retort::import::import(&mut client, &url, &scope, &cfg.naming, &shown, header)?;
+    let imported = retort::import::import(
+        &mut client,
+        &scratches(cfg)?,
+        &scope,
+        &cfg.naming,
+        &shown,
+        header,
+    )?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -770,29 +777,44 @@ fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
     retort::read_models(cfg).map_err(anyhow::Error::new)
 }
 
-/// The server normaliser on scratch databases of the configured server (see `retort::canon`).
-/// Without the right to create one, it falls back to the offline normaliser and says why.
-fn normalizer(cfg: &Config) -> anyhow::Result<retort_engine::Server<retort_engine::ServerScratch>> {
-    Ok(retort_engine::Server {
-        scratch: retort::server_scratch(cfg)?,
-    })
+/// Where this run's scratch databases go (`[shadow]`: the private cluster by default); a fallback
+/// to the configured server is said once, with why.
+fn scratches(cfg: &Config) -> anyhow::Result<retort::shadow::Scratches> {
+    let s = retort::shadow::scratches(cfg)?;
+    if let Some(why) = s.fallback() {
+        warn(&format!(
+            "no shadow database ({}); using {} instead, which needs CREATEDB (set [shadow] url in retort.toml to choose a server)",
+            retort::redact(why),
+            s.label()
+        ));
+    }
+    Ok(s)
+}
+
+/// The server normaliser on `scratches` (see `retort_engine::canon`). Where no scratch database
+/// can be made, it falls back to the offline normaliser and says why.
+fn normalizer(
+    scratches: &retort::shadow::Scratches,
+) -> retort_engine::Server<&retort::shadow::Scratches> {
+    retort_engine::Server { scratch: scratches }
 }
 
 /// The warning for a server normaliser that fell back to the offline one.
 fn warn_fallback(fallback: &Option<String>) {
     if let Some(e) = fallback {
-        anstream::eprintln!(
-            "{}",
-            retort::diagnostics::labelled(
-                retort::diagnostics::WARNING,
-                "warning",
-                &format!(
-                    "{}; comparing model expressions without the server's help (offline normaliser)",
-                    retort::redact(e)
-                )
-            )
-        );
+        warn(&format!(
+            "{}; comparing model expressions without the server's help (offline normaliser)",
+            retort::redact(e)
+        ));
     }
+}
+
+/// A `warning:` line on stderr.
+fn warn(text: &str) {
+    anstream::eprintln!(
+        "{}",
+        retort::diagnostics::labelled(retort::diagnostics::WARNING, "warning", text)
+    );
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -814,7 +836,7 @@ fn autogenerate(
     let report = retort_engine::autogenerate(
         &retort::project(cfg),
         client,
-        &mut normalizer(cfg)?,
+        &mut normalizer(&scratches(cfg)?),
         &retort_engine::AutogenerateOptions {
             render: opts.clone(),
             allow_mass_drop,
@@ -1056,7 +1078,8 @@ fn not_declared_summary(g: &retort::Generated) -> String {
 
 fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
     let project = retort::project(cfg);
-    let mut normalizer = normalizer(cfg)?;
+    let scratch = scratches(cfg)?;
+    let mut normalizer = normalizer(&scratch);
     let mut bar = retort::diagnostics::Bar::default();
     let report = if live {
         let mut client = connect(cfg)?;
@@ -1067,7 +1090,6 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
             &mut bar,
         )?
     } else {
-        let scratch = retort::server_scratch(cfg)?;
         retort_engine::check(
             &project,
             retort_engine::Against::Migrations(&scratch),
@@ -1100,24 +1122,27 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
             println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
         }
         println!("model expressions: {}", report.normalizer.label());
+        println!("scratch databases: on {}", scratch.label());
     }
     Ok(if report.ok { 0 } else { 1 })
 }
 
 fn verify(cfg: &Config) -> Result<i32, Failure> {
     let started = Instant::now();
+    let scratch = scratches(cfg)?;
     let report = retort_engine::verify(
         &retort::project(cfg),
-        &retort::server_scratch(cfg)?,
-        &mut normalizer(cfg)?,
+        &scratch,
+        &mut normalizer(&scratch),
         &mut retort::diagnostics::Bar::default(),
     )?;
     warn_fallback(&report.fallback);
     if report.ok() {
         println!(
-            "verified {} migration(s) up and down in {:.2?}: every down undoes its up, head matches the models ({})",
+            "verified {} migration(s) up and down in {:.2?} on {}: every down undoes its up, head matches the models ({})",
             report.migrations,
             started.elapsed(),
+            scratch.label(),
             report.normalizer.label()
         );
         return Ok(0);
@@ -1340,7 +1365,7 @@ fn stamp(
         let report = retort_engine::stamp_verify(
             &retort::project(cfg),
             &mut client,
-            &retort::server_scratch(cfg)?,
+            &scratches(cfg)?,
             target,
             &mut retort::diagnostics::Bar::default(),
         )?;

@@ -5,7 +5,8 @@ use anyhow::{bail, Result};
 use serde::Deserialize;
 use std::time::Duration;
 
-use retort_shadow::{Shadow, ShadowOptions, Started};
+use retort_engine::{Scratch, ScratchProvider, ServerScratch};
+use retort_shadow::{Shadow, ShadowHandle, ShadowOptions, Started};
 
 /// `[shadow]` as written.
 #[derive(Debug, Deserialize, Default)]
@@ -67,6 +68,144 @@ impl ShadowConfig {
             ShadowConfig::Url(_) => None,
         }
     }
+}
+
+/// Where this run's scratch databases go: the shadow cluster (kept from idle stop while this
+/// lives) or a server (`[shadow] url`, or the configured database's server as a fallback).
+pub enum Scratches {
+    Shadow {
+        handle: ShadowHandle,
+        server: ServerScratch,
+    },
+    Server {
+        server: ServerScratch,
+        /// Why this is not the shadow cluster, when `[shadow]` is `auto`.
+        why: Option<String>,
+    },
+}
+
+impl ScratchProvider for Scratches {
+    fn create(&self) -> Result<Box<dyn Scratch>> {
+        match self {
+            Scratches::Shadow { server, .. } | Scratches::Server { server, .. } => server.create(),
+        }
+    }
+}
+
+impl Scratches {
+    /// Where scratch databases go, as reports say it.
+    pub fn label(&self) -> String {
+        match self {
+            Scratches::Shadow { handle, .. } => {
+                format!("the shadow database (PostgreSQL {})", handle.version())
+            }
+            Scratches::Server { server, .. } => {
+                format!("the server {}", crate::redact(&server.settings.to_string()))
+            }
+        }
+    }
+
+    /// Why `auto` did not give the shadow cluster, when it did not.
+    pub fn fallback(&self) -> Option<&str> {
+        match self {
+            Scratches::Server { why, .. } => why.as_deref(),
+            Scratches::Shadow { .. } => None,
+        }
+    }
+}
+
+/// The scratch databases for `cfg`: `[shadow] url` when set; with `auto`, the private cluster at
+/// the major version of the configured server (the newest installed when no database is
+/// configured or it cannot be reached). Without local server binaries for that version, falls
+/// back to the configured server (which then needs CREATEDB) and says why.
+pub fn scratches(cfg: &crate::config::Config) -> Result<Scratches> {
+    let auto = match &cfg.shadow {
+        ShadowConfig::Url(raw) => {
+            let url = crate::config::expand_env(raw).map_err(|e| {
+                anyhow::anyhow!(
+                    "in [shadow] url of retort.toml: {}",
+                    crate::redact(&format!("{e:#}"))
+                )
+            })?;
+            crate::redact::register_url(&url);
+            return Ok(Scratches::Server {
+                server: ServerScratch {
+                    settings: crate::settings(&url)?,
+                },
+                why: None,
+            });
+        }
+        ShadowConfig::Auto { .. } => cfg,
+    };
+    let target = auto.database_url().ok();
+    let (major, roles) = target.as_deref().and_then(server_facts).unwrap_or_default();
+    let opts = auto.shadow.options(major).expect("auto");
+    match Shadow::ensure(&opts) {
+        Ok(handle) => {
+            create_roles(&handle, &roles)?;
+            let server = ServerScratch {
+                settings: crate::settings(&handle.url("postgres"))?,
+            };
+            Ok(Scratches::Shadow { handle, server })
+        }
+        Err(e) => {
+            let why = format!("{e:#}");
+            let Some(url) = target else {
+                bail!("no shadow database and no database configured: {why}; or set [database] or [shadow] url in retort.toml");
+            };
+            Ok(Scratches::Server {
+                server: ServerScratch {
+                    settings: crate::settings(&url)?,
+                },
+                why: Some(why),
+            })
+        }
+    }
+}
+
+/// The major version of the server at `url` (`server_version_num / 10000`) and its roles, when
+/// it answers.
+fn server_facts(url: &str) -> Option<(Option<u32>, Vec<String>)> {
+    let mut client = crate::connect(url).ok()?;
+    let row = client
+        .query_typed_one("SELECT current_setting('server_version_num')::int", &[])
+        .ok()?;
+    let major = u32::try_from(row.get::<_, i32>(0) / 10000).ok();
+    let roles = client
+        .query_typed(
+            "SELECT rolname::text FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1",
+            &[],
+        )
+        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+        .unwrap_or_default();
+    Some((major, roles))
+}
+
+/// Makes the target's roles exist on the shadow cluster (NOLOGIN), so migrations that grant to
+/// them or set owners replay there as they ran on the target.
+fn create_roles(handle: &ShadowHandle, roles: &[String]) -> Result<()> {
+    if roles.is_empty() {
+        return Ok(());
+    }
+    let mut client = handle.connect("postgres")?;
+    let existing = |client: &mut postgres::Client| -> Result<Vec<String>> {
+        Ok(client
+            .query_typed("SELECT rolname::text FROM pg_roles", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    };
+    let have = existing(&mut client)?;
+    for role in roles.iter().filter(|r| !have.contains(r)) {
+        let sql = format!("CREATE ROLE {} NOLOGIN", retort_schema::quote_ident(role));
+        if let Err(e) = crate::execute_one(&mut client, &sql) {
+            // Another run may have created it meanwhile.
+            if !existing(&mut client)?.contains(role) {
+                bail!("creating role {role} on the shadow database: {e:#}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `retort shadow ...`.

@@ -16,6 +16,12 @@ pub trait ScratchProvider {
     fn create(&self) -> Result<Box<dyn Scratch>>;
 }
 
+impl<P: ScratchProvider + ?Sized> ScratchProvider for &P {
+    fn create(&self) -> Result<Box<dyn Scratch>> {
+        (**self).create()
+    }
+}
+
 /// Connects with resolved settings; the error says which server failed and why (the caller
 /// hides credentials before printing it).
 pub fn connect_settings(s: &ConnectSettings, purpose: &str) -> Result<postgres::Client> {
