@@ -387,8 +387,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             if matches!(
                 cli.command,
                 Command::Import { .. } | Command::Inspect { models: false, .. }
-            )
-                && cli.global.config.is_none()
+            ) && cli.global.config.is_none()
                 && config::locate(None).is_err() =>
         {
             standalone_config()?

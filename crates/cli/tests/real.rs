@@ -20,7 +20,71 @@ use std::path::Path;
 /// What is known not to hold, and why: (schema, step, a marker the failure message contains,
 /// reason). Steps: `compact` / `expanded` (diff and adoption with that format's entities),
 /// `import` (the round trip).
-const KNOWN: &[(&str, &str, &str, &str)] = &[];
+const KNOWN: &[(&str, &str, &str, &str)] = &[
+    ("chinook", "compact", "TYPE varchar", COMPACT_VARCHAR),
+    ("northwind", "compact", "TYPE varchar", COMPACT_VARCHAR),
+    ("pagila", "compact", "TYPE varchar", COMPACT_VARCHAR),
+    ("quartz", "compact", "TYPE varchar", COMPACT_VARCHAR),
+    ("temporal", "compact", "TYPE varchar", COMPACT_VARCHAR),
+    (
+        "pagila",
+        "compact",
+        "special_features TYPE varchar[]",
+        "sea-orm-cli's compact format writes `text[]` as `Vec<String>`, which is SeaORM's \
+         `varchar[]`: the entity declares another type",
+    ),
+    ("pagila", "compact", "release_year TYPE integer", DOMAIN),
+    ("chinook", "expanded", EXPANDED, EXPANDED_REASON),
+    ("northwind", "expanded", EXPANDED, EXPANDED_REASON),
+    ("pagila", "expanded", EXPANDED, EXPANDED_REASON),
+    ("quartz", "expanded", EXPANDED, EXPANDED_REASON),
+    ("temporal", "expanded", EXPANDED, EXPANDED_REASON),
+    (
+        "northwind",
+        "import",
+        "RENAME CONSTRAINT fk_",
+        "law (a): the native dialect cannot name a foreign key (import notes it), and \
+         northwind's are named fk_*",
+    ),
+    (
+        "northwind",
+        "import",
+        "law (b): pg_dump differs",
+        "law (b): the same foreign key names",
+    ),
+    (
+        "quartz",
+        "import",
+        "DROP CONSTRAINT qrtz_",
+        "law (a): the native dialect cannot declare a composite foreign key (import notes it)",
+    ),
+    (
+        "quartz",
+        "import",
+        "law (b): pg_dump differs",
+        "law (b): the same composite foreign keys",
+    ),
+    (
+        "pagila",
+        "import",
+        "law (b): pg_dump differs",
+        "law (b): functions, the aggregate, views, the materialized view, the partitions of \
+         `payment` and triggers are not managed (the tables, keys, indexes and types are equal)",
+    ),
+];
+
+const COMPACT_VARCHAR: &str = "sea-orm-cli's compact format writes `varchar(n)` as a bare \
+     `String`, which is SeaORM's unsized `varchar`: `diff` proposes the widening the entities \
+     declare, the baseline builds `varchar`, and `stamp --verify` rightly refuses (the expanded \
+     format keeps the length)";
+
+const DOMAIN: &str = "sea-orm-cli writes a column of the domain `year` as its base type \
+     (`Integer`), and Retort does not know a domain's base type: the entity declares `integer`, \
+     which would drop the domain's check";
+
+const EXPANDED: &str = "SeaORM's expanded entity format (#[derive(DeriveEntity)]) is not read";
+
+const EXPANDED_REASON: &str = "the model reader does not read SeaORM's expanded format yet";
 
 const FORMATS: [&str; 2] = ["compact", "expanded"];
 
@@ -35,7 +99,10 @@ schemas = ["public"]
 "#;
 
 fn schema_sql(name: &str) -> String {
-    let path = workspace().join("fixtures/real").join(name).join("schema.sql");
+    let path = workspace()
+        .join("fixtures/real")
+        .join(name)
+        .join("schema.sql");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -83,7 +150,9 @@ fn diff_failures(p: &Project) -> Vec<String> {
         if kind.starts_with("drop") {
             failures.push(format!("diff: proposes a drop: {change}"));
         } else if change["in_models"] != "declared_differently" {
-            failures.push(format!("diff: a change not declared in the entities: {change}"));
+            failures.push(format!(
+                "diff: a change not declared in the entities: {change}"
+            ));
         }
     }
     let up = v["up"].as_str().unwrap_or_default();
@@ -100,10 +169,71 @@ fn adopt_failures(p: &Project) -> Vec<String> {
         return vec![failed("revision --baseline", &o)];
     }
     let o = p.run(&["stamp", "head", "--verify"]);
-    if o.code != 0 || !o.stdout.contains("verified") {
-        return vec![failed("stamp head --verify", &o)];
+    if o.code == 0 && o.stdout.contains("verified") {
+        return Vec::new();
     }
-    Vec::new()
+    // A refusal lists each difference on a line of its own: each is a failure of its own.
+    let needed: Vec<String> = o
+        .stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("needed: "))
+        .map(|l| format!("stamp head --verify: needs {l}"))
+        .collect();
+    if needed.is_empty() {
+        vec![failed("stamp head --verify", &o)]
+    } else {
+        needed
+    }
+}
+
+/// The import round trip's failures, law (a)'s one statement each (law (b)'s `pg_dump`
+/// difference stays whole: a function's body spans many lines).
+fn import_failures(name: &str) -> Vec<String> {
+    let scope = Scope::default();
+    let naming = NamingConvention::default();
+    let sql = schema_sql(name);
+    let setup = setup_sql(&sql);
+    let setting = Setting {
+        scope: &scope,
+        naming: &naming,
+        setup: &setup,
+    };
+    let path = format!("fixtures/real/{name}/imported.rs");
+    let mut out = Vec::new();
+    for f in check_state(&format!("real_{name}"), &path, &sql, &setting, false) {
+        match f.strip_prefix("law (a): autogenerate against the imported models is not empty:\n") {
+            Some(rest) => {
+                let up = rest.split("\n--- written ---").next().unwrap_or_default();
+                out.extend(
+                    up.lines()
+                        .filter(|l| !l.trim().is_empty() && !l.starts_with("--"))
+                        .map(|l| format!("law (a): needs {l}")),
+                );
+            }
+            None => out.push(f),
+        }
+    }
+    out
+}
+
+/// What a fresh database needs before the imported models can be built in it: the schema's
+/// extensions, domains and sequences of their own, which models do not declare.
+fn setup_sql(sql: &str) -> String {
+    sql.split(";\n")
+        .map(|stmt| {
+            stmt.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|stmt| {
+            let s = stmt.trim_start().to_ascii_uppercase();
+            ["CREATE DOMAIN", "CREATE EXTENSION", "CREATE SEQUENCE"]
+                .iter()
+                .any(|k| s.starts_with(k))
+        })
+        .map(|stmt| format!("{};\n", stmt.trim()))
+        .collect()
 }
 
 /// Every step of one schema; panics listing the unexpected failures and the known entries that
@@ -116,15 +246,7 @@ fn corpus(name: &str) {
             failures.push((format.to_string(), f));
         }
     }
-    let scope = Scope::default();
-    let naming = NamingConvention::default();
-    let setting = Setting {
-        scope: &scope,
-        naming: &naming,
-        setup: "",
-    };
-    let path = format!("fixtures/real/{name}/imported.rs");
-    for f in check_state(&format!("real_{name}"), &path, &schema_sql(name), &setting, false) {
+    for f in import_failures(name) {
         failures.push(("import".to_string(), f));
     }
 
@@ -136,7 +258,11 @@ fn corpus(name: &str) {
         .collect();
     let fixed: Vec<String> = known
         .iter()
-        .filter(|k| !failures.iter().any(|(step, f)| k.1 == step && f.contains(k.2)))
+        .filter(|k| {
+            !failures
+                .iter()
+                .any(|(step, f)| k.1 == step && f.contains(k.2))
+        })
         .map(|k| format!("{name} ({}): `{}` ({})", k.1, k.2, k.3))
         .collect();
     assert!(
@@ -159,7 +285,10 @@ fn the_corpus_is_complete() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, SCHEMAS, "each schema of fixtures/real has a test below");
+    assert_eq!(
+        names, SCHEMAS,
+        "each schema of fixtures/real has a test below"
+    );
     for name in SCHEMAS {
         for format in FORMATS {
             let dir = workspace().join(format!("fixtures/real/{name}/entities/{format}"));

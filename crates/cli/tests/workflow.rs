@@ -1096,7 +1096,7 @@ fn inspect_works_outside_a_project_with_a_database_url() {
     let o = retort(dir.path(), &[], &["inspect", "--database-url", &db.url]);
     assert_eq!(o.code, 0, "{o}");
     assert!(o.stdout.contains("CREATE TABLE public.t ("), "{o}");
-    assert!(o.stdout.contains("note text DEFAULT ''::text NOT NULL"), "{o}");
+    assert!(o.stdout.contains("note text NOT NULL DEFAULT '',"), "{o}");
     let o = retort(
         dir.path(),
         &[("DATABASE_URL", &db.url)],

@@ -283,6 +283,24 @@ fn renamed(db: &Catalog, models: &Catalog, renames: &[Renamed]) -> Catalog {
     working
 }
 
+/// A `nextval(...)` default: the column takes its numbers from a sequence.
+fn is_nextval(default: &str) -> bool {
+    default
+        .trim_start()
+        .get(..8)
+        .is_some_and(|h| h.eq_ignore_ascii_case("nextval("))
+}
+
+/// Whether `i` is a plain unique btree index on exactly `columns` (in any order).
+fn unique_index_of(i: &Index, columns: &[String]) -> bool {
+    i.unique
+        && !i.invalid
+        && i.method == "btree"
+        && i.predicate.is_none()
+        && i.include.is_empty()
+        && same_set(&i.keys, columns)
+}
+
 fn same_set(a: &[String], b: &[String]) -> bool {
     a.len() == b.len() && a.iter().all(|x| b.contains(x))
 }
@@ -300,6 +318,18 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         }
         if !m.contains(P::IdentityKind) && c.identity.is_some() && dc.identity.is_some() {
             c.identity = dc.identity;
+        }
+        // How the database numbers a column the models number is its own business too: a
+        // `nextval` default on a sequence the column does not own (so no serial) is kept as it
+        // is, never turned into an identity that would restart at 1.
+        if !m.contains(P::IdentityKind)
+            && c.identity.is_some()
+            && c.default.is_none()
+            && dc.identity.is_none()
+            && dc.default.as_deref().is_some_and(is_nextval)
+        {
+            c.identity = None;
+            c.default = dc.default.clone();
         }
         if !m.contains(P::Generated) && plain(c) {
             c.generated = dc.generated.clone();
@@ -350,6 +380,20 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         adopt(&mut u, du);
         u.columns == du.columns && u.nulls_not_distinct == du.nulls_not_distinct
     };
+    // A unique index of the database on a declared unique constraint's columns (plain keys,
+    // btree, no predicate or INCLUDE) is that constraint: it is kept as the index, not rebuilt.
+    t.uniques.retain(|u| {
+        if d.uniques.iter().any(|du| same_set(&u.columns, &du.columns)) {
+            return true;
+        }
+        let Some(di) = d.indexes.iter().find(|i| unique_index_of(i, &u.columns)) else {
+            return true;
+        };
+        if !t.indexes.iter().any(|i| i.name == di.name) {
+            t.indexes.push(di.clone());
+        }
+        false
+    });
     let unmatched = match_named(
         &mut t.uniques,
         &d.uniques,
