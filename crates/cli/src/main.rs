@@ -394,11 +394,14 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     }
     let mut cfg = match config::load(cli.global.config.as_deref()) {
         Ok(cfg) => cfg,
-        // `import` is how a project starts: without retort.toml it reads the database named by
-        // --database-url or DATABASE_URL with the default configuration.
+        // `import` is how a project starts, and `inspect` looks at any database: without
+        // retort.toml they read the database named by --database-url or DATABASE_URL with the
+        // default configuration.
         Err(_)
-            if matches!(cli.command, Command::Import { .. })
-                && cli.global.config.is_none()
+            if matches!(
+                cli.command,
+                Command::Import { .. } | Command::Inspect { models: false, .. }
+            ) && cli.global.config.is_none()
                 && config::locate(None).is_err() =>
         {
             standalone_config()?
@@ -510,7 +513,8 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     }
 }
 
-/// The configuration `retort import` uses outside a project: retort.toml's defaults, here.
+/// The configuration `retort import` and `retort inspect` use outside a project: retort.toml's
+/// defaults, here.
 fn standalone_config() -> anyhow::Result<Config> {
     Ok(Config {
         root: std::env::current_dir()?,

@@ -5,16 +5,15 @@
 //! cases with models, the database those models build. Then the `retort import` command itself.
 
 mod common;
+#[path = "common/round_trip.rs"]
+mod round_trip;
 
 use common::{retort, Project};
-use retort::{generate, import};
+use retort::generate;
 use retort_schema::{Catalog, NamingConvention, Scope};
-use retort_testkit::{pg_dump_schema, TestDb};
-use std::path::{Path, PathBuf};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use retort_testkit::TestDb;
+use round_trip::{check_state, workspace, Setting};
+use std::path::PathBuf;
 
 struct Case {
     name: String,
@@ -164,16 +163,6 @@ fn known(case: &str, state: &str, failure: &str) -> bool {
         .any(|(c, s, _, marker)| *c == case && *s == state && failure.contains(marker))
 }
 
-fn exec(db: &TestDb, sql: &str) -> Result<(), String> {
-    if sql.trim().is_empty() {
-        return Ok(());
-    }
-    let mut client = db.connect().unwrap();
-    client
-        .batch_execute(sql)
-        .map_err(|e| format!("{e:?}\n--- sql ---\n{sql}"))
-}
-
 fn read_fixture_models(case: &Case, text: &str) -> Catalog {
     let opts = retort_model_reader::ReadOptions {
         default_schema: "public".into(),
@@ -184,93 +173,6 @@ fn read_fixture_models(case: &Case, text: &str) -> Catalog {
     let mut catalog = case.scope.filter(m.catalog);
     case.naming.apply(&mut catalog);
     catalog
-}
-
-/// One state of a case, imported and checked; the failures found (all of them).
-fn check_state(case: &Case, state: &str, sql: &str, snapshot: bool) -> Vec<String> {
-    let tag = format!("{}_{}", case.name, state);
-    let mut failures = Vec::new();
-    let db = TestDb::create(&format!("im_{tag}")).unwrap();
-    if let Err(e) = exec(&db, sql) {
-        return vec![format!("loading the {state} state failed: {e}")];
-    }
-    let mut client = db.connect().unwrap();
-    let (introspected, written, _) =
-        import::write(&mut client, &case.scope, &case.naming, Vec::new()).unwrap();
-    if snapshot {
-        let mut s = insta::Settings::clone_current();
-        s.set_snapshot_path(workspace().join("snapshots"));
-        s.set_prepend_module_to_snapshot(false);
-        s.set_omit_expression(true);
-        s.bind(|| insta::assert_snapshot!(format!("import__{tag}"), written.source));
-    }
-    let path = format!("fixtures/{}/imported.rs", case.name);
-    let models = match import::read_back(&path, &written, &case.scope, &case.naming) {
-        Ok(m) => m,
-        Err(e) => return vec![format!("{e:#}\n--- written ---\n{}", written.source)],
-    };
-
-    // (a) The imported models, canonicalised as the CLI does, diff to nothing.
-    let scratch = TestDb::create(&format!("im_{tag}_canon")).unwrap();
-    exec(&scratch, &case.setup).unwrap();
-    let canonical = retort::canon::canonicalize(
-        &mut scratch.connect().unwrap(),
-        &models.catalog,
-        &models.origins,
-        &case.scope,
-    );
-    drop(scratch);
-    let canonical = match canonical {
-        Ok(c) => c,
-        Err(e) => return vec![format!("canonicalising the imported models: {e:#}")],
-    };
-    let g = generate(&introspected, &canonical, &case.scope);
-    if !g.is_empty() {
-        failures.push(format!(
-            "law (a): autogenerate against the imported models is not empty:\n{}\n--- written ---\n{}",
-            g.up, written.source
-        ));
-    }
-
-    // (b) A database built from the imported models alone dumps the same.
-    let fresh = TestDb::create(&format!("im_{tag}_fresh")).unwrap();
-    exec(&fresh, &case.setup).unwrap();
-    let build = generate(&Catalog::default(), &canonical, &case.scope);
-    match exec(&fresh, &build.up) {
-        Err(e) => failures.push(format!("law (b): building from the models failed: {e}")),
-        Ok(()) => {
-            let original = pg_dump_schema(&db.url).unwrap();
-            let rebuilt = pg_dump_schema(&fresh.url).unwrap();
-            if original != rebuilt {
-                failures.push(format!(
-                    "law (b): pg_dump differs:\n{}",
-                    line_diff(&original, &rebuilt)
-                ));
-            }
-        }
-    }
-    failures
-}
-
-/// The lines only in `a` (-) and only in `b` (+), in order: enough to see what differs.
-fn line_diff(a: &str, b: &str) -> String {
-    let la: Vec<&str> = a.lines().collect();
-    let lb: Vec<&str> = b.lines().collect();
-    let mut out = String::new();
-    for l in &la {
-        if !lb.contains(l) {
-            out.push_str(&format!("- {l}\n"));
-        }
-    }
-    for l in &lb {
-        if !la.contains(l) {
-            out.push_str(&format!("+ {l}\n"));
-        }
-    }
-    if out.is_empty() {
-        out.push_str("(same lines, other order)\n");
-    }
-    out
 }
 
 #[test]
@@ -294,7 +196,14 @@ fn imported_models_round_trip_every_fixture() {
                     | ("import_unexpressible", "before")
                     | ("seaorm_app", "after")
             );
-            for f in check_state(case, state, &sql, snapshot) {
+            let setting = Setting {
+                scope: &case.scope,
+                naming: &case.naming,
+                setup: &case.setup,
+            };
+            let tag = format!("{}_{state}", case.name);
+            let path = format!("fixtures/{}/imported.rs", case.name);
+            for f in check_state(&tag, &path, &sql, &setting, snapshot) {
                 if known(&case.name, state, &f) {
                     known_seen += 1;
                 } else {

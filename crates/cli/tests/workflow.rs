@@ -1084,3 +1084,36 @@ fn concurrent_upgrade_processes_apply_each_migration_once() {
     assert_eq!(rows, [REV1, REV2]);
     assert_eq!(p.ok(&["current"]).stdout, format!("{REV2} (head)\n"));
 }
+
+#[test]
+fn inspect_works_outside_a_project_with_a_database_url() {
+    let db = TestDb::create("wf_inspect_bare").unwrap();
+    db.connect()
+        .unwrap()
+        .batch_execute("CREATE TABLE t (id integer PRIMARY KEY, note text NOT NULL DEFAULT '');")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let o = retort(dir.path(), &[], &["inspect", "--database-url", &db.url]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(o.stdout.contains("CREATE TABLE public.t ("), "{o}");
+    assert!(o.stdout.contains("note text NOT NULL DEFAULT '',"), "{o}");
+    let o = retort(
+        dir.path(),
+        &[("DATABASE_URL", &db.url)],
+        &["inspect", "--format", "json"],
+    );
+    assert_eq!(o.code, 0, "{o}");
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("inspect prints JSON");
+    assert_eq!(v["catalog"]["schemas"][0]["tables"][0]["name"]["name"], "t");
+    assert!(
+        !o.stdout.contains(&db.url) && !o.stderr.contains(&db.url),
+        "{o}"
+    );
+    // Without a database, or reading models, it still needs a project, and says so.
+    let o = retort(dir.path(), &[], &["inspect"]);
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("database"), "{o}");
+    let o = retort(dir.path(), &[], &["inspect", "--models"]);
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("retort.toml"), "{o}");
+}

@@ -100,6 +100,7 @@ mod tests {
                 "src/syntax/mod.rs",
                 "src/syntax/namespace.rs",
                 "src/syntax/seaorm.rs",
+                "src/syntax/seaorm_expanded.rs",
                 "src/syntax/ty.rs"
             ]
         );

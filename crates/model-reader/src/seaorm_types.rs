@@ -379,11 +379,13 @@ fn column_type(expr: &Expr, default_schema: &str) -> Result<ColumnType, String> 
             },
             _ => Err(bad()),
         },
-        "Custom" => {
-            let sql = args
-                .first()
-                .and_then(|a| first_string(a))
-                .ok_or("expected `Custom(\"<type>\".to_owned())` with the type as a string")?;
+        // `Custom(...)` is the variant, `custom("...")` sea-query's constructor of it (what
+        // sea-orm-cli writes for a type it has no variant for, e.g. `tsvector`).
+        "Custom" | "custom" => {
+            let sql = args.first().and_then(|a| first_string(a)).ok_or(
+                "expected `Custom(\"<type>\".to_owned())` or `custom(\"<type>\")` with the type \
+                 as a string",
+            )?;
             ColumnType::parse(&sql, default_schema)
                 .ok_or_else(|| format!("invalid custom type `{sql}`"))
         }
@@ -525,6 +527,8 @@ mod tests {
             ("Array(std::sync::Arc::new(ColumnType::Text))", "text[]"),
             ("Custom(\"citext\".to_owned())", "citext"),
             ("Custom(Alias::new(\"citext\").into_iden())", "citext"),
+            ("custom(\"tsvector\")", "tsvector"),
+            ("ColumnType::custom(\"tsvector\")", "tsvector"),
             (
                 "Enum { name: Alias::new(\"tea\").into_iden(), variants: vec![] }",
                 "public.tea",

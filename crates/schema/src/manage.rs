@@ -285,7 +285,7 @@ fn renamed(db: &Catalog, models: &Catalog, renames: &[Renamed]) -> Catalog {
 }
 
 /// A unique constraint of the models that the database enforces with a plain unique index
-/// instead (`CREATE UNIQUE INDEX` on exactly its columns, btree, no predicate, expression,
+/// instead (`CREATE UNIQUE INDEX` on exactly its columns, in any order, btree, no predicate, expression,
 /// `INCLUDE`, operator class or ordering) is satisfied by that index: the models take the index
 /// in its place, so the index is neither dropped nor rebuilt as a constraint. Whatever the
 /// management, as the two enforce the same thing. A constraint the database also has, `NULLS NOT
@@ -314,7 +314,7 @@ fn unique_by_index(t: &mut Table, d: &Table) {
     for u in std::mem::take(&mut t.uniques) {
         let in_db = d.uniques.iter().any(|du| same_set(&du.columns, &u.columns));
         let index = d.indexes.iter().find(|i| {
-            plain_columns(i).is_some_and(|cols| cols == u.columns)
+            plain_columns(i).is_some_and(|cols| same_set(&cols, &u.columns))
                 && !t.indexes.iter().any(|mi| mi.name == i.name)
         });
         match index {
@@ -324,6 +324,14 @@ fn unique_by_index(t: &mut Table, d: &Table) {
     }
     t.uniques = kept;
     t.canonicalize();
+}
+
+/// A `nextval(...)` default: the column takes its numbers from a sequence.
+fn is_nextval(default: &str) -> bool {
+    default
+        .trim_start()
+        .get(..8)
+        .is_some_and(|h| h.eq_ignore_ascii_case("nextval("))
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
@@ -343,6 +351,18 @@ fn overlay_table(t: &mut Table, d: &Table, m: Managed, models: &Catalog, db: &Ca
         }
         if !m.contains(P::IdentityKind) && c.identity.is_some() && dc.identity.is_some() {
             c.identity = dc.identity;
+        }
+        // How the database numbers a column the models number is its own business too: a
+        // `nextval` default on a sequence the column does not own (so no serial) is kept as it
+        // is, never turned into an identity that would restart at 1.
+        if !m.contains(P::IdentityKind)
+            && c.identity.is_some()
+            && c.default.is_none()
+            && dc.identity.is_none()
+            && dc.default.as_deref().is_some_and(is_nextval)
+        {
+            c.identity = None;
+            c.default = dc.default.clone();
         }
         if !m.contains(P::Generated) && plain(c) {
             c.generated = dc.generated.clone();

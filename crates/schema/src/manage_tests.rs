@@ -584,3 +584,77 @@ fn a_plain_unique_index_satisfies_a_unique_declaration_whatever_the_management()
         assert_eq!(out.table(&qn("u")).unwrap(), &model);
     }
 }
+
+#[test]
+fn a_sequence_default_numbers_a_column_the_models_make_an_identity() {
+    // pg_dump of some databases: a sequence the column does not own, so no serial.
+    let mut d = Table::new(qn("a"));
+    let mut id = col("id", ColumnType::Integer);
+    id.default = Some("nextval('a_id_seq'::regclass)".into());
+    d.columns = vec![id, col("n", ColumnType::Integer)];
+    let mut m = Table::new(qn("a"));
+    let mut id = col("id", ColumnType::Integer);
+    id.identity = Some(Identity::ByDefault);
+    let mut n = col("n", ColumnType::Integer);
+    n.identity = Some(Identity::ByDefault);
+    m.columns = vec![id, n];
+    let models = catalog(vec![m]);
+    let db = catalog(vec![d]);
+    let seaorm = Managed::of(&[Property::Identity]);
+    let out = overlay(&models, &db, &|_| seaorm, &[]);
+    let t = out.table(&qn("a")).unwrap();
+    let id = t.column("id").unwrap();
+    assert_eq!(id.identity, None);
+    assert_eq!(id.default.as_deref(), Some("nextval('a_id_seq'::regclass)"));
+    // A column the database does not number still becomes the identity the models ask for.
+    assert_eq!(t.column("n").unwrap().identity, Some(Identity::ByDefault));
+    // The kind managed: the models' identity it is.
+    let out = overlay(&models, &db, &|_| seaorm.with(Property::IdentityKind), &[]);
+    let id = out.table(&qn("a")).unwrap().column("id").unwrap().clone();
+    assert_eq!((id.identity, id.default), (Some(Identity::ByDefault), None));
+}
+
+#[test]
+fn a_unique_index_is_the_unique_constraint_the_models_declare() {
+    let index = |name: &str, keys: &[&str], unique: bool, predicate: Option<&str>| Index {
+        name: name.into(),
+        unique,
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        method: "btree".into(),
+        include: Vec::new(),
+        predicate: predicate.map(str::to_string),
+        invalid: false,
+    };
+    let unique = |name: &str, columns: &[&str]| Unique {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        nulls_not_distinct: false,
+    };
+    let mut d = Table::new(qn("s"));
+    d.columns = ["a", "b", "c", "e"]
+        .iter()
+        .map(|c| col(c, ColumnType::Integer))
+        .collect();
+    d.indexes = vec![
+        index("idx_unq_a", &["a"], true, None),
+        index("idx_b", &["b"], false, None),
+        index("idx_unq_c", &["c"], true, Some("(c > 0)")),
+        index("idx_unq_e_a", &["e", "a"], true, None),
+    ];
+    let mut m = d.clone();
+    m.indexes.clear();
+    m.uniques = vec![
+        unique("s_a_key", &["a"]),
+        unique("s_b_key", &["b"]),
+        unique("s_c_key", &["c"]),
+        unique("s_a_e_key", &["a", "e"]),
+    ];
+    let models = catalog(vec![m]);
+    let db = catalog(vec![d]);
+    let out = overlay(&models, &db, &|_| Managed::of(&[Property::Indexes]), &[]);
+    let t = out.table(&qn("s")).unwrap();
+    // Plain unique indexes stand for the constraints on their columns, in any order; an index
+    // that is not unique, or partial, does not.
+    assert_eq!(names(&t.uniques, |u| &u.name), ["s_b_key", "s_c_key"]);
+    assert_eq!(names(&t.indexes, |i| &i.name), ["idx_unq_a", "idx_unq_e_a"]);
+}

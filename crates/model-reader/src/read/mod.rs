@@ -414,6 +414,8 @@ impl<'o> Builder<'o> {
 #[cfg(test)]
 mod diesel_tests;
 #[cfg(test)]
+mod seaorm_expanded_tests;
+#[cfg(test)]
 mod seaorm_tests;
 #[cfg(test)]
 mod tests;

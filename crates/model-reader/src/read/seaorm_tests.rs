@@ -732,8 +732,8 @@ pub struct Entity;
          \"...\")]",
         "entities.rs:25:12: SeaORM entity `keyless` has no #[sea_orm(primary_key)] field; SeaORM \
          requires one",
-        "entities.rs:28:12: SeaORM's expanded entity format (#[derive(DeriveEntity)]) is not \
-         read; declare the entity with #[derive(DeriveEntityModel)] on its Model",
+        "entities.rs:28:12: the expanded entity needs `impl EntityName for Entity { fn \
+         table_name(&self) -> &str { \"...\" } }` (or #[sea_orm(table_name = \"...\")] on it)",
     ];
     assert_eq!(errors(text), expected.join("\n"));
 }

@@ -6,6 +6,7 @@ mod attrs;
 mod diesel;
 mod namespace;
 mod seaorm;
+mod seaorm_expanded;
 mod ty;
 
 use syn::punctuated::Punctuated;
@@ -303,6 +304,9 @@ pub fn words_of_text(text: &str) -> Vec<String> {
 
 /// `module` is the path of inline modules around `items`, outermost first.
 fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
+    if seaorm_expanded::declares(items) {
+        seaorm_expanded::entity(items, module, out);
+    }
     for item in items {
         match item {
             Item::Struct(s) => {
@@ -317,11 +321,7 @@ fn walk(items: &[Item], module: &mut Vec<String>, out: &mut FileDecls) {
                 } else if has("DeriveEntityModel") {
                     seaorm::model(s, module, out);
                 } else if has("DeriveEntity") {
-                    out.errors.push(SyntaxError::new(
-                        Pos::of(s.ident.span()),
-                        "SeaORM's expanded entity format (#[derive(DeriveEntity)]) is not read; \
-                         declare the entity with #[derive(DeriveEntityModel)] on its Model",
-                    ));
+                    // The expanded format: read with its module's other items, above.
                 } else if has("DbEnum") {
                     out.errors.push(SyntaxError::new(
                         Pos::of(s.ident.span()),
