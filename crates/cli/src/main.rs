@@ -929,7 +929,7 @@ fn revision(
             heads
         }
     };
-    let (up, down, changes, in_models) = match source {
+    let g = match source {
         Source::Database => {
             let mut client = connect(cfg)?;
             require_at_heads(&graph, &mut client, cfg)?;
@@ -942,18 +942,12 @@ fn revision(
                 return Ok(0);
             }
             match retort::split_enum_additions(&g, opts) {
-                None => (g.up, g.down, g.changes, g.in_models),
+                None => g,
                 Some((first, rest)) => {
                     // The new labels must be committed before their first use: their own revision.
                     let m = migrate::write_revision(
                         &cfg.migrations_dir,
-                        &migrate::NewRevision {
-                            message: &format!("{message} (enum labels)"),
-                            parents: parents.clone(),
-                            created: now(),
-                            up_body: first.up,
-                            down_body: first.down,
-                        },
+                        &new_revision(&format!("{message} (enum labels)"), parents.clone(), &first),
                     )?;
                     println!(
                         "created {} (enum labels first: PostgreSQL refuses to use a label in the transaction that adds it)",
@@ -963,7 +957,7 @@ fn revision(
                         println!("  {}", describe(c));
                     }
                     parents = vec![m.id.clone()];
-                    (rest.up, rest.down, rest.changes, rest.in_models)
+                    rest
                 }
             }
         }
@@ -976,29 +970,19 @@ fn revision(
                 )
                 .into());
             }
-            let g = retort::generate_with(
+            retort::generate_with(
                 &Default::default(),
                 &models.catalog,
                 &Default::default(),
                 opts,
                 &cfg.scope,
-            );
-            (g.up, g.down, g.changes, g.in_models)
+            )
         }
-        Source::Manual => (String::new(), String::new(), Vec::new(), Vec::new()),
+        Source::Manual => retort::generate::render(Vec::new(), Vec::new(), opts),
     };
-    let m = migrate::write_revision(
-        &cfg.migrations_dir,
-        &migrate::NewRevision {
-            message,
-            parents,
-            created: now(),
-            up_body: up,
-            down_body: down,
-        },
-    )?;
+    let m = migrate::write_revision(&cfg.migrations_dir, &new_revision(message, parents, &g))?;
     println!("created {}", m.dir.display());
-    for (c, p) in changes.iter().zip(&in_models) {
+    for (c, p) in g.changes.iter().zip(&g.in_models) {
         match p {
             retort::manage::Provenance::NotDeclared => {
                 println!("  {} ({})", describe(c), p.label())
@@ -1006,7 +990,7 @@ fn revision(
             retort::manage::Provenance::Declared => println!("  {}", describe(c)),
         }
     }
-    for h in retort_render::hazards(&changes) {
+    for h in g.up_plan.hazards() {
         anstream::println!(
             "  {}",
             retort::diagnostics::labelled(
@@ -1015,6 +999,9 @@ fn revision(
                 &h.message
             )
         );
+    }
+    if !g.up_plan.transactional() {
+        println!("  up.sql runs outside a transaction (-- retort:no-transaction): a failure leaves the statements before it applied");
     }
     match source {
         Source::Database => println!("review up.sql and down.sql, then run `retort upgrade head`"),
@@ -1028,6 +1015,24 @@ fn revision(
 }
 
 /// One line per change for summaries.
+/// The revision files of a generated migration: its bodies, and the no-transaction marks its
+/// statements need.
+fn new_revision<'a>(
+    message: &'a str,
+    parents: Vec<String>,
+    g: &retort::Generated,
+) -> migrate::NewRevision<'a> {
+    migrate::NewRevision {
+        message,
+        parents,
+        created: now(),
+        up_body: g.up.clone(),
+        down_body: g.down.clone(),
+        up_no_transaction: !g.up_plan.transactional(),
+        down_no_transaction: !g.down_plan.transactional(),
+    }
+}
+
 fn describe(c: &retort_schema::Change) -> String {
     retort::describe(c)
 }
@@ -1627,6 +1632,8 @@ fn merge(cfg: &Config, revs: &[String], message: &str) -> Result<i32, Failure> {
             created: now(),
             up_body: String::new(),
             down_body: String::new(),
+            up_no_transaction: false,
+            down_no_transaction: false,
         },
     )?;
     println!("created merge revision {}", m.dir.display());

@@ -1117,3 +1117,43 @@ fn inspect_works_outside_a_project_with_a_database_url() {
     assert_eq!(o.code, 2, "{o}");
     assert!(o.stderr.contains("retort.toml"), "{o}");
 }
+
+#[test]
+fn concurrent_index_revision_is_marked_no_transaction_and_applies() {
+    let p = Project::bare("concurrent_index");
+    p.ok(&["init"]);
+    p.models(USERS);
+    p.ok_at(1, &["revision", "--autogenerate", "-m", "create users"]);
+    p.ok(&["upgrade", "head"]);
+    let indexed = USERS.replace(
+        "#[table(name = \"users\")]\n",
+        "#[table(name = \"users\")]\n#[index(columns(email))]\n",
+    );
+    assert_ne!(indexed, USERS);
+    p.models(&indexed);
+    let o = p.ok_at(
+        2,
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "index email",
+            "--concurrent-indexes",
+        ],
+    );
+    assert!(o.stdout.contains("outside a transaction"), "{o}");
+    let rev = "20260101_000002_index_email";
+    let up = p.read(&format!("migrations/{rev}/up.sql"));
+    let down = p.read(&format!("migrations/{rev}/down.sql"));
+    assert!(up.contains("\n-- retort:no-transaction\n"), "{up}");
+    assert!(up.contains("CREATE INDEX CONCURRENTLY"), "{up}");
+    assert!(down.contains("\n-- retort:no-transaction\n"), "{down}");
+    assert!(down.contains("DROP INDEX CONCURRENTLY"), "{down}");
+    // The first revision, CREATE TABLE with its index, stays transactional.
+    let first = p.read(&format!("migrations/{REV1}/up.sql"));
+    assert!(!first.contains("\n-- retort:no-transaction\n"), "{first}");
+    p.ok(&["upgrade", "head"]);
+    p.ok(&["check"]);
+    p.ok(&["downgrade", "-1"]);
+    p.ok(&["upgrade", "head"]);
+}

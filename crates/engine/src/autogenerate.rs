@@ -158,7 +158,7 @@ fn against(
         format_version: 1,
         normalizer: normalized.normalizer,
         changes: planned(&generated),
-        hazards: retort_render::hazards(&generated.changes),
+        hazards: generated.up_plan.hazards().cloned().collect(),
         up: generated.up.clone(),
         down: generated.down.clone(),
         generated,

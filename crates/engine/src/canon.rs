@@ -111,11 +111,8 @@ pub fn canonicalize(
     for batch in changes.chunks(CHANGES_PER_TRANSACTION) {
         let mut tx = scratch.transaction()?;
         for change in batch {
-            let statements = retort_render::migration_statements(
-                std::slice::from_ref(change),
-                &Default::default(),
-            );
-            for st in statements {
+            let plan = retort_render::plan(std::slice::from_ref(change), &Default::default());
+            for st in plan.statements {
                 if let Err(e) = tx.query_typed(&st.sql, &[]) {
                     return Err(rejected(change, &st.sql, &e, origins));
                 }

@@ -153,7 +153,7 @@ pub fn check(
         against: kind,
         problems,
         changes,
-        hazards: retort_render::hazards(&g.changes),
+        hazards: g.up_plan.hazards().cloned().collect(),
         normalizer: normalized.normalizer,
         fallback: normalized.fallback,
     })

@@ -8,10 +8,15 @@ use crate::manage;
 pub use retort_differ::{Hints, Rename};
 pub use retort_render::RenderOptions;
 
-/// A generated migration: the ordered changes and the rendered up and down bodies.
+/// A generated migration: the ordered changes, their up and down plans and the bodies written
+/// from them.
 #[derive(Debug, Clone)]
 pub struct Generated {
     pub changes: Vec<Change>,
+    /// The statements of up, from `changes`.
+    pub up_plan: retort_render::Plan,
+    /// The statements of down, from the reversed inverses of `changes`.
+    pub down_plan: retort_render::Plan,
     pub up: String,
     pub down: String,
     /// For each change, whether the models declare what it concerns or are silent about it.
@@ -84,10 +89,13 @@ pub fn render(
     in_models: Vec<manage::Provenance>,
     opts: &RenderOptions,
 ) -> Generated {
-    let down_changes = retort_differ::inverse(&changes);
+    let up_plan = retort_render::plan(&changes, opts);
+    let down_plan = retort_render::plan(&retort_differ::inverse(&changes), opts);
     Generated {
-        up: retort_render::render_body_with(&changes, opts),
-        down: retort_render::render_body_with(&down_changes, opts),
+        up: up_plan.body(),
+        down: down_plan.body(),
+        up_plan,
+        down_plan,
         in_models,
         changes,
     }
@@ -195,11 +203,7 @@ pub fn refuse_mass_drop(
     )
 }
 
-/// One line per change for summaries: the first line of its first statement.
+/// One line per change for summaries (the plan's summary of it).
 pub fn describe(c: &Change) -> String {
-    let sql = retort_render::statements(c)
-        .first()
-        .map(|s| s.sql.lines().next().unwrap_or("").to_string())
-        .unwrap_or_default();
-    sql.trim_end_matches(" (").to_string()
+    retort_render::summary(c)
 }

@@ -70,6 +70,11 @@ pub struct NewRevision<'a> {
     pub created: DateTime<Utc>,
     pub up_body: String,
     pub down_body: String,
+    /// Write `-- retort:no-transaction` into up.sql: its statements cannot run in a transaction
+    /// (for example `CREATE INDEX CONCURRENTLY`).
+    pub up_no_transaction: bool,
+    /// The same for down.sql.
+    pub down_no_transaction: bool,
 }
 
 /// The directory-name part derived from a message: lower-case ASCII letters and digits, every
@@ -134,13 +139,22 @@ pub fn write_revision(migrations_dir: &Path, rev: &NewRevision) -> Result<Migrat
         rev.parents.join(" ")
     };
     let created = rev.created.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let no_transaction = |yes: bool| {
+        if yes {
+            "-- retort:no-transaction\n"
+        } else {
+            ""
+        }
+    };
     let up = format!(
         "-- retort:revision {id}\n-- retort:revises {revises}\n-- retort:message {message}\n\
-         -- retort:created {created}\n{BANNER}\n{}",
+         -- retort:created {created}\n{}{BANNER}\n{}",
+        no_transaction(rev.up_no_transaction),
         with_newline(&rev.up_body)
     );
     let down = format!(
-        "-- retort:revision {id}\n-- retort:down\n\n{}",
+        "-- retort:revision {id}\n-- retort:down\n{}\n{}",
+        no_transaction(rev.down_no_transaction),
         with_newline(&rev.down_body)
     );
     write_file(&dir.join(UP_FILE), &up)?;

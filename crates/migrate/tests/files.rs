@@ -75,6 +75,33 @@ fn written_revisions_load_back() {
 }
 
 #[test]
+fn no_transaction_marks_are_written_and_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = write_revision(
+        dir,
+        &NewRevision {
+            message: "index email",
+            parents: vec![],
+            created: at(0),
+            up_body: "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);".into(),
+            down_body: "DROP INDEX CONCURRENTLY users_email_idx;".into(),
+            up_no_transaction: true,
+            down_no_transaction: false,
+        },
+    )
+    .unwrap();
+    assert!(m.up_no_transaction && !m.down_no_transaction, "{m:?}");
+    let up = fs::read_to_string(m.up_path()).unwrap();
+    assert!(up.contains("\n-- retort:no-transaction\n"), "{up}");
+    let down = fs::read_to_string(m.down_path()).unwrap();
+    assert!(!down.contains("\n-- retort:no-transaction\n"), "{down}");
+    let loaded = load(dir).unwrap();
+    let again = loaded.get(&m.id).unwrap();
+    assert!(again.up_no_transaction && !again.down_no_transaction);
+}
+
+#[test]
 fn missing_directory_is_an_empty_history() {
     let tmp = tempfile::tempdir().unwrap();
     let graph = load(&tmp.path().join("nope")).unwrap();
@@ -97,6 +124,8 @@ fn write_revision_refuses_existing_dirs_and_unknown_parents() {
             created: at(0),
             up_body: String::new(),
             down_body: String::new(),
+            up_no_transaction: false,
+            down_no_transaction: false,
         },
     );
     assert!(
@@ -111,6 +140,8 @@ fn write_revision_refuses_existing_dirs_and_unknown_parents() {
             created: at(1),
             up_body: String::new(),
             down_body: String::new(),
+            up_no_transaction: false,
+            down_no_transaction: false,
         },
     );
     let e = orphan.unwrap_err();
@@ -345,6 +376,8 @@ fn retort_sum_catches_edits_insertions_and_removals() {
             created: at(2),
             up_body: String::new(),
             down_body: String::new(),
+            up_no_transaction: false,
+            down_no_transaction: false,
         },
     )
     .unwrap_err();

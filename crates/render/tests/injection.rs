@@ -3,7 +3,7 @@
 //! kind its change asks for (sqlparser, PostgreSQL dialect), with the hostile text kept inside.
 
 use proptest::prelude::*;
-use retort_render::{migration_statements, RenderOptions};
+use retort_render::{plan, RenderOptions};
 use retort_schema::*;
 use sqlparser::ast::Statement as Ast;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -77,7 +77,7 @@ fn kind_of(ast: &Ast) -> Option<&'static str> {
 
 /// Every statement parses alone, as `kinds[i]` (comments may follow a CREATE).
 fn assert_single(change: &Change, kinds: &[Kind]) -> Result<(), TestCaseError> {
-    let sts = migration_statements(std::slice::from_ref(change), &RenderOptions::default());
+    let sts = plan(std::slice::from_ref(change), &RenderOptions::default()).statements;
     prop_assert!(!sts.is_empty());
     for (i, st) in sts.iter().enumerate() {
         let parsed = Parser::parse_sql(&PostgreSqlDialect {}, &st.sql);
@@ -188,10 +188,10 @@ proptest! {
         assert_single(&Change::RenameEnumValue { name: qn.clone(), from: a.clone(), to: b.clone() }, &[Kind::AlterType])?;
         // Removing a value rebuilds the type in a DO block, which sqlparser cannot read: the other
         // statements parse, and the block's dollar quote is never closed early by a name.
-        let rebuild = migration_statements(
+        let rebuild = plan(
             &[Change::AlterEnum { name: qn, from: vec![a.clone(), b, c.clone()], to: vec![a, c] }],
             &RenderOptions::default(),
-        );
+        ).statements;
         prop_assert_eq!(rebuild.len(), 4);
         let block = &rebuild[2].sql;
         let tag = block.strip_prefix("DO ").and_then(|r| r.split_once('\n')).map(|(t, _)| t.to_string()).unwrap();
@@ -217,13 +217,14 @@ fn the_reported_method_injection_renders_as_one_quoted_name() {
         predicate: None,
         invalid: false,
     };
-    let sts = migration_statements(
+    let sts = plan(
         &[Change::CreateIndex {
             table: table_name(),
             index,
         }],
         &RenderOptions::default(),
-    );
+    )
+    .statements;
     assert_eq!(
         sts[0].sql,
         "CREATE INDEX t_b_idx ON public.t USING \"btree (b); CREATE ROLE x; --\" (b)"
@@ -241,13 +242,14 @@ fn column_names_with_spaces_are_quoted_in_index_keys() {
         predicate: None,
         invalid: false,
     };
-    let sts = migration_statements(
+    let sts = plan(
         &[Change::CreateIndex {
             table: table_name(),
             index,
         }],
         &RenderOptions::default(),
-    );
+    )
+    .statements;
     assert_eq!(
         sts[0].sql,
         "CREATE INDEX t_idx ON public.t (\"my col\" DESC) INCLUDE (\"other col\")"
@@ -260,10 +262,11 @@ fn backslash_labels_are_escape_literals() {
         name: QualName::new("public", "e"),
         values: vec!["a\\'; DROP TABLE t; --".into()],
     };
-    let sts = migration_statements(
+    let sts = plan(
         &[Change::CreateEnum { enum_type: e }],
         &RenderOptions::default(),
-    );
+    )
+    .statements;
     assert_eq!(
         sts[0].sql,
         "CREATE TYPE public.e AS ENUM (E'a\\\\''; DROP TABLE t; --')"

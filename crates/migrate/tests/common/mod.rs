@@ -28,6 +28,8 @@ pub fn rev(
             created: at(seconds),
             up_body: up.to_string(),
             down_body: down.to_string(),
+            up_no_transaction: false,
+            down_no_transaction: false,
         },
     )
     .expect("write_revision")

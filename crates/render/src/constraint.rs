@@ -1,0 +1,106 @@
+//! Table constraints: primary keys, uniques, checks and foreign keys (add, drop, rename, a
+//! foreign key's deferrability). Their loss hazards need the whole migration: see `plan`.
+
+use crate::sql::{alter, cols, drop_constraint, q};
+use crate::Statement;
+use retort_schema::{
+    quote_qual, Check, Deferrable, FkAction, ForeignKey, PrimaryKey, QualName, Unique,
+};
+use std::fmt::Write;
+
+pub(crate) fn add_primary_key(table: &QualName, pk: &PrimaryKey) -> Vec<Statement> {
+    vec![Statement::new(format!(
+        "{} ADD CONSTRAINT {} PRIMARY KEY ({})",
+        alter(table),
+        q(&pk.name),
+        cols(&pk.columns)
+    ))]
+}
+
+pub(crate) fn add_unique(table: &QualName, unique: &Unique) -> Vec<Statement> {
+    vec![Statement::new(format!(
+        "{} ADD CONSTRAINT {} {}",
+        alter(table),
+        q(&unique.name),
+        unique_sql(unique)
+    ))]
+}
+
+pub(crate) fn add_check(table: &QualName, check: &Check) -> Vec<Statement> {
+    vec![Statement::new(format!(
+        "{} ADD CONSTRAINT {} CHECK ({})",
+        alter(table),
+        q(&check.name),
+        check.expr
+    ))]
+}
+
+pub(crate) fn add_foreign_key(table: &QualName, fk: &ForeignKey) -> Vec<Statement> {
+    vec![Statement::new(format!(
+        "{} ADD CONSTRAINT {} {}",
+        alter(table),
+        q(&fk.name),
+        fk_sql(fk)
+    ))]
+}
+
+/// Drops any kind of table constraint by name.
+pub(crate) fn drop(table: &QualName, name: &str) -> Vec<Statement> {
+    vec![Statement::new(drop_constraint(table, name))]
+}
+
+pub(crate) fn alter_deferrable(table: &QualName, name: &str, to: Deferrable) -> Vec<Statement> {
+    vec![Statement::new(format!(
+        "{} ALTER CONSTRAINT {} {}",
+        alter(table),
+        q(name),
+        to.sql()
+    ))]
+}
+
+pub(crate) fn rename(table: &QualName, from: &str, to: &str) -> Vec<Statement> {
+    vec![Statement::new(format!(
+        "{} RENAME CONSTRAINT {} TO {}",
+        alter(table),
+        q(from),
+        q(to)
+    ))]
+}
+
+/// `FOREIGN KEY (...) REFERENCES ...` with the options that differ from the defaults.
+fn fk_sql(fk: &ForeignKey) -> String {
+    let mut s = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        cols(&fk.columns),
+        quote_qual(&fk.ref_table),
+        cols(&fk.ref_columns)
+    );
+    if fk.match_full {
+        s.push_str(" MATCH FULL");
+    }
+    if fk.on_delete != FkAction::NoAction {
+        let _ = write!(s, " ON DELETE {}", fk.on_delete.sql());
+    }
+    if fk.on_update != FkAction::NoAction {
+        let _ = write!(s, " ON UPDATE {}", fk.on_update.sql());
+    }
+    match fk.deferrable {
+        Deferrable::NotDeferrable => {}
+        Deferrable::InitiallyImmediate => s.push_str(" DEFERRABLE"),
+        Deferrable::InitiallyDeferred => s.push_str(" DEFERRABLE INITIALLY DEFERRED"),
+    }
+    s
+}
+
+/// `UNIQUE [NULLS NOT DISTINCT] (...)`, inline in CREATE TABLE or after ADD CONSTRAINT.
+pub(crate) fn unique_sql(u: &Unique) -> String {
+    format!(
+        "UNIQUE{} ({})",
+        if u.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        cols(&u.columns)
+    )
+}
