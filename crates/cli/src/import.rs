@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, Result};
 use retort_model_writer::{write_models, WriteOptions, Written};
-use retort_schema::{Catalog, Change, NamingConvention, QualName, Scope};
+use retort_schema::{Catalog, Change, NamingConvention, Scope};
 
 /// What `import` wrote and what it could not say.
 #[derive(Debug, Clone)]
@@ -33,69 +33,7 @@ pub fn default_schema(scope: &Scope) -> String {
 /// partitioning of partitioned tables (extension members are left out).
 pub fn unmanaged(client: &mut postgres::Client, scope: &Scope) -> Result<Vec<String>> {
     let mut out = retort_introspector::unmanaged_objects(client, scope)?;
-    let rows = client.query_typed(
-        "SELECT o.kind, n.nspname, o.name, o.tbl, o.detail FROM (
-           SELECT 'pg_class'::regclass AS cls, c.oid, c.relnamespace AS ns,
-                  CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                                 ELSE 'sequence' END AS kind,
-                  c.relname::text AS name, NULL::text AS tbl, '' AS detail
-           FROM pg_class c
-           WHERE c.relkind IN ('v', 'm')
-              OR (c.relkind = 'S' AND NOT EXISTS (
-                    SELECT 1 FROM pg_depend d
-                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                      AND d.deptype IN ('a', 'i')))
-           UNION ALL
-           SELECT 'pg_class'::regclass, c.oid, c.relnamespace, 'partitioned table',
-                  c.relname::text, c.relname::text, pg_get_partkeydef(c.oid)
-           FROM pg_class c WHERE c.relkind = 'p'
-           UNION ALL
-           SELECT 'pg_proc'::regclass, p.oid, p.pronamespace,
-                  CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
-                                 ELSE 'function' END,
-                  p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, ''
-           FROM pg_proc p
-           UNION ALL
-           SELECT 'pg_trigger'::regclass, t.oid, c.relnamespace, 'trigger',
-                  t.tgname || ' on ' || c.relname, c.relname::text, ''
-           FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal
-           UNION ALL
-           SELECT 'pg_type'::regclass, t.oid, t.typnamespace,
-                  CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'composite type' END,
-                  t.typname::text, NULL, ''
-           FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid
-           WHERE t.typtype = 'd' OR (t.typtype = 'c' AND c.relkind = 'c')
-         ) o
-         JOIN pg_namespace n ON n.oid = o.ns
-         WHERE n.nspname = ANY($1::text[])
-           AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                           WHERE e.classid = o.cls AND e.objid = o.oid AND e.deptype = 'e')
-         ORDER BY 2, 1, 3",
-        &[(&scope.schemas, postgres::types::Type::TEXT_ARRAY)],
-    )?;
-    for r in rows {
-        let kind: String = r.get(0);
-        let schema: String = r.get(1);
-        let name: String = r.get(2);
-        let table: Option<String> = r.get(3);
-        let detail: String = r.get(4);
-        if let Some(t) = &table {
-            if !scope.contains_table(&QualName::new(schema.clone(), t.clone())) {
-                continue;
-            }
-        }
-        out.push(match kind.as_str() {
-            "partitioned table" => format!(
-                "table {schema}.{name} is partitioned (PARTITION BY {detail}): the models \
-                 declare it as a plain table, and its partitions are not managed"
-            ),
-            "domain" => format!(
-                "domain {schema}.{name} is not managed by Retort: columns of this type say \
-                 `type = \"{schema}.{name}\"`, and the domain must exist before they are created"
-            ),
-            _ => format!("{kind} {schema}.{name} is not managed by Retort: it is left as it is"),
-        });
-    }
+    out.extend(retort_introspector::unmodelled_objects(client, scope)?);
     Ok(out)
 }
 

@@ -1,9 +1,14 @@
-//! The fixture corpus on real PostgreSQL: snapshot up/down of every `fixtures/<case>/`, then the
-//! round trip (up -> re-diff empty -> same as built from models -> down -> equal to before).
+//! The fixture corpus on real PostgreSQL, one test per `fixtures/<case>/`: snapshot up/down, then
+//! the round trip (up -> re-diff empty -> same as built from models -> down -> equal to before).
+//!
+//! Each case is its own test (libtest-mimic), so cases run in parallel and one is picked with
+//! `cargo xtask test -p retort --test fixtures -- <case>`; `RETORT_FIXTURES=a,b` still filters.
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use retort::{generate, generate_with, rename_hints, RenderOptions};
-use retort_schema::{Catalog, Scope};
+use retort_schema::{Catalog, NamingConvention, Scope};
 use retort_testkit::{pg_dump_schema, TestDb};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 fn workspace() -> PathBuf {
@@ -12,6 +17,8 @@ fn workspace() -> PathBuf {
 
 struct Case {
     name: String,
+    /// The case directory relative to the workspace, e.g. `fixtures/column_add`.
+    rel: String,
     before: String,
     models_path: String,
     models_text: String,
@@ -19,9 +26,28 @@ struct Case {
     render: RenderOptions,
     /// A no-false-positives case: the models describe before.sql exactly.
     expect_empty: bool,
-    naming: retort_schema::NamingConvention,
+    naming: NamingConvention,
     /// SQL run on every database the case builds from scratch (types the models only reference).
     setup: String,
+}
+
+/// A case's `case.toml`: every key is optional, an unknown one is an error (a typo must not
+/// silently test something else).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CaseToml {
+    /// The schemas in scope (default: public).
+    schemas: Option<Vec<String>>,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    /// Render with `--concurrent-indexes`.
+    concurrent_indexes: bool,
+    /// The models describe before.sql exactly: autogenerate must find nothing.
+    expect_empty: bool,
+    /// SQL run on every database the case builds from scratch.
+    setup: String,
+    /// The `[naming]` convention of retort.toml.
+    naming: Option<NamingConvention>,
 }
 
 fn cases() -> Vec<Case> {
@@ -57,54 +83,31 @@ fn cases() -> Vec<Case> {
         if !only.split(',').any(|o| name.contains(o)) {
             continue;
         }
+        let settings = match std::fs::read_to_string(dir.join("case.toml")) {
+            Ok(text) => {
+                toml::from_str::<CaseToml>(&text).unwrap_or_else(|e| panic!("{rel}/case.toml: {e}"))
+            }
+            Err(_) => CaseToml::default(),
+        };
         let mut scope = Scope::default();
-        let mut render = RenderOptions::default();
-        let mut expect_empty = false;
-        let mut naming = retort_schema::NamingConvention::default();
-        let mut setup = String::new();
-        if let Ok(text) = std::fs::read_to_string(dir.join("case.toml")) {
-            let v: toml::Table = toml::from_str(&text).expect("case.toml parses");
-            let list = |k: &str| -> Option<Vec<String>> {
-                v.get(k)?.as_array().map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-            };
-            if let Some(s) = list("schemas") {
-                scope.schemas = s;
-            }
-            if let Some(s) = list("include") {
-                scope.include = s;
-            }
-            if let Some(s) = list("exclude") {
-                scope.exclude = s;
-            }
-            render.concurrent_indexes = v
-                .get("concurrent_indexes")
-                .and_then(|b| b.as_bool())
-                .unwrap_or(false);
-            expect_empty = v
-                .get("expect_empty")
-                .and_then(|b| b.as_bool())
-                .unwrap_or(false);
-            if let Some(sql) = v.get("setup").and_then(|s| s.as_str()) {
-                setup = sql.to_string();
-            }
-            if let Some(n) = v.get("naming") {
-                naming = n.clone().try_into().expect("[naming] in case.toml");
-            }
+        if let Some(s) = settings.schemas {
+            scope.schemas = s;
         }
+        scope.include = settings.include;
+        scope.exclude = settings.exclude;
         out.push(Case {
             before: std::fs::read_to_string(dir.join("before.sql")).unwrap(),
             models_path: format!("{rel}/models.rs"),
             models_text: std::fs::read_to_string(dir.join("models.rs")).unwrap(),
             name,
+            rel,
             scope,
-            render,
-            expect_empty,
-            naming,
-            setup,
+            render: RenderOptions {
+                concurrent_indexes: settings.concurrent_indexes,
+            },
+            expect_empty: settings.expect_empty,
+            naming: settings.naming.unwrap_or_default(),
+            setup: settings.setup,
         });
     }
     out
@@ -170,25 +173,57 @@ fn introspect(db: &TestDb, scope: &Scope) -> Catalog {
     retort::introspect(&mut client, scope).unwrap()
 }
 
+/// Runs SQL text in one transaction (before.sql, setup: no migration of ours).
 fn exec(db: &TestDb, sql: &str, what: &str, case: &str) {
     let mut client = db.connect().unwrap();
-    if sql.contains("CONCURRENTLY") {
-        // Cannot run in a transaction block: one statement at a time, as the runner does.
-        for st in retort_migrate::split_statements(sql).unwrap() {
-            if let Err(e) = client.batch_execute(&st.sql) {
-                panic!(
-                    "{case}: {what} failed: {e:?}\n--- statement ---\n{}",
-                    st.sql
-                );
-            }
-        }
-        return;
-    }
     let mut tx = client.transaction().unwrap();
     if let Err(e) = tx.batch_execute(sql) {
         panic!("{case}: {what} failed: {e:?}\n--- sql ---\n{sql}");
     }
     tx.commit().unwrap();
+}
+
+/// Runs a migration as the runner would: in one transaction, or, when the plan says it cannot
+/// run in one (CONCURRENTLY), statement by statement from the plan itself.
+fn apply(db: &TestDb, plan: &retort_render::Plan, what: &str, case: &str) {
+    if plan.transactional() {
+        return exec(db, &plan.body(), what, case);
+    }
+    let mut client = db.connect().unwrap();
+    for st in &plan.statements {
+        if let Err(e) = client.batch_execute(&st.sql) {
+            panic!(
+                "{case}: {what} failed: {e:?}\n--- statement ---\n{}",
+                st.sql
+            );
+        }
+    }
+}
+
+/// `pg_dump -s` with the column lines of each CREATE TABLE sorted: down re-adds a dropped
+/// column at the end, everything else must be as it was.
+fn dump_ignoring_column_order(url: &str) -> String {
+    let dump = pg_dump_schema(url).unwrap();
+    let mut out = Vec::new();
+    let mut block: Option<Vec<String>> = None;
+    for line in dump.lines() {
+        match &mut block {
+            Some(cols) if line.starts_with(");") || line.starts_with(")") => {
+                cols.sort();
+                out.append(cols);
+                block = None;
+                out.push(line.to_string());
+            }
+            Some(cols) => cols.push(line.trim_end_matches(',').to_string()),
+            None => {
+                out.push(line.to_string());
+                if line.starts_with("CREATE TABLE ") && line.ends_with(" (") {
+                    block = Some(Vec::new());
+                }
+            }
+        }
+    }
+    out.join("\n")
 }
 
 /// Column order cannot always be restored (PostgreSQL appends re-added columns).
@@ -243,9 +278,21 @@ fn assert_column_order_restored(
 }
 
 /// Database names are cut at 63 bytes by PostgreSQL: keep the case's part short enough for the
-/// `fx_` prefix and the `_canon` / `_fresh` suffixes.
-fn db_name(case: &str) -> &str {
-    &case[..case.len().min(50)]
+/// `fx_` prefix and the `_canon` / `_fresh` suffixes, and distinct between cases that share a
+/// long prefix (they run in parallel).
+fn db_name(case: &str) -> String {
+    if case.len() <= 50 {
+        return case.to_string();
+    }
+    // FNV-1a of the whole name.
+    let hash = case.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let cut = (0..=41)
+        .rev()
+        .find(|&i| case.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}_{:08x}", &case[..cut], hash as u32)
 }
 
 fn snapshot_settings() -> insta::Settings {
@@ -256,23 +303,32 @@ fn snapshot_settings() -> insta::Settings {
     s
 }
 
-#[test]
-fn fixture_corpus_snapshots_and_round_trips() {
+fn main() {
+    let args = Arguments::from_args();
     let cases = cases();
-    if std::env::var("RETORT_FIXTURES")
+    let filtered = !std::env::var("RETORT_FIXTURES")
         .unwrap_or_default()
-        .is_empty()
-    {
-        assert!(cases.len() >= 12, "expected at least 12 fixtures");
-    }
-    let mut failed = Vec::new();
-    for case in &cases {
-        // Every case runs; the failures are listed together at the end.
-        if std::panic::catch_unwind(|| round_trip(case)).is_err() {
-            failed.push(case.name.clone());
+        .is_empty();
+    let count = cases.len();
+    let mut trials = vec![Trial::test("corpus_is_complete", move || {
+        if !filtered && count < 12 {
+            return Err(format!("expected at least 12 fixtures, found {count}").into());
         }
-    }
-    assert!(failed.is_empty(), "fixtures failing: {failed:?}");
+        Ok(())
+    })];
+    trials.extend(cases.into_iter().map(|case| {
+        Trial::test(case.name.clone(), move || {
+            std::panic::catch_unwind(|| round_trip(&case)).map_err(|p| {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "panicked".into());
+                Failed::from(msg)
+            })
+        })
+    }));
+    libtest_mimic::run(&args, trials).exit();
 }
 
 fn round_trip(case: &Case) {
@@ -280,7 +336,7 @@ fn round_trip(case: &Case) {
         let db = TestDb::create(&format!("fx_{}", db_name(&case.name))).unwrap();
         exec(&db, &case.before, "before.sql", &case.name);
         let before = introspect(&db, &case.scope);
-        let before_dump = pg_dump_schema(&db.url).unwrap();
+        let before_dump = dump_ignoring_column_order(&db.url);
         let read = models(case);
         let hints = rename_hints(&read);
         // 1. Autogenerate as `retort diff` does (the engine's `autogenerate`: the server
@@ -321,7 +377,12 @@ fn round_trip(case: &Case) {
         // Ported peer cases are judged by the oracle below, not by snapshots (too many to review
         // line by line); the corpus of our own cases is snapshotted and reviewed.
         if !case.name.starts_with("peer_") {
-            snapshot_settings().bind(|| {
+            let mut settings = snapshot_settings();
+            settings.set_description(format!(
+                "{}: {}/models.rs against {}/before.sql",
+                case.name, case.rel, case.rel
+            ));
+            settings.bind(|| {
                 insta::assert_snapshot!(format!("{}__up", case.name), g.up);
                 insta::assert_snapshot!(format!("{}__down", case.name), g.down);
             });
@@ -342,7 +403,7 @@ fn round_trip(case: &Case) {
         );
 
         // 3. Apply up; autogenerate again (hints still present) must find nothing.
-        exec(&db, &g.up, "up.sql", &case.name);
+        apply(&db, &g.up_plan, "up.sql", &case.name);
         let after = introspect(&db, &case.scope);
         let again = generate_with(&after, &models, &hints, &case.render, &case.scope);
         assert!(
@@ -356,7 +417,7 @@ fn round_trip(case: &Case) {
         let fresh = TestDb::create(&format!("fx_{}_fresh", db_name(&case.name))).unwrap();
         exec(&fresh, &case.setup, "case.toml setup", &case.name);
         let from_empty = generate(&Catalog::default(), &models, &case.scope);
-        exec(&fresh, &from_empty.up, "models-only up", &case.name);
+        apply(&fresh, &from_empty.up_plan, "models-only up", &case.name);
         let fresh_catalog = introspect(&fresh, &case.scope);
         let no_false_positives = generate(&fresh_catalog, &models, &case.scope);
         assert!(
@@ -374,7 +435,7 @@ fn round_trip(case: &Case) {
         drop(fresh);
 
         // 5. Apply down; the database equals the starting one.
-        exec(&db, &g.down, "down.sql", &case.name);
+        apply(&db, &g.down_plan, "down.sql", &case.name);
         let restored = introspect(&db, &case.scope);
         assert_eq!(
             sorted_columns(restored.clone()),
@@ -383,14 +444,12 @@ fn round_trip(case: &Case) {
             case.name
         );
         assert_column_order_restored(&case.name, &before, &restored, &g.changes);
-        if restored == before {
-            // Same column order: pg_dump, an oracle we did not write, must agree too.
-            assert_eq!(
-                pg_dump_schema(&db.url).unwrap(),
-                before_dump,
-                "{}: pg_dump differs after down",
-                case.name
-            );
-        }
+        // pg_dump, an oracle we did not write, must agree too.
+        assert_eq!(
+            dump_ignoring_column_order(&db.url),
+            before_dump,
+            "{}: pg_dump differs after down",
+            case.name
+        );
     }
 }

@@ -742,6 +742,17 @@ fn json_output() {
         v["up"].as_str().unwrap().contains("-- WARNING (data loss)"),
         "{o}"
     );
+    // up as statements, each pointing at its change and carrying its own hazards
+    assert_eq!(v["transactional"], true, "{o}");
+    let statements = v["statements"].as_array().expect("statements is an array");
+    assert_eq!(statements.len(), 1, "{o}");
+    assert_eq!(
+        statements[0]["sql"], "ALTER TABLE public.tags DROP COLUMN legacy",
+        "{o}"
+    );
+    assert_eq!(statements[0]["change"], 0, "{o}");
+    assert_eq!(statements[0]["transactional"], true, "{o}");
+    assert_eq!(statements[0]["hazards"][0]["kind"], "data_loss", "{o}");
 
     // no changes: empty arrays
     p.client()
@@ -751,6 +762,7 @@ fn json_output() {
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["changes"], serde_json::json!([]), "{o}");
     assert_eq!(v["hazards"], serde_json::json!([]), "{o}");
+    assert_eq!(v["statements"], serde_json::json!([]), "{o}");
 }
 
 #[test]
