@@ -2,7 +2,7 @@
 //! foreign key's deferrability). Their loss hazards need the whole migration: see `plan`.
 
 use crate::sql::{alter, cols, drop_constraint, q};
-use crate::Statement;
+use crate::{HazardKind, Statement};
 use retort_schema::{
     quote_qual, Check, Deferrable, FkAction, ForeignKey, PrimaryKey, QualName, Unique,
 };
@@ -49,13 +49,45 @@ pub(crate) fn drop(table: &QualName, name: &str) -> Vec<Statement> {
     vec![Statement::new(drop_constraint(table, name))]
 }
 
-pub(crate) fn alter_deferrable(table: &QualName, name: &str, to: Deferrable) -> Vec<Statement> {
-    vec![Statement::new(format!(
+/// `ALTER CONSTRAINT ... [NOT] DEFERRABLE [INITIALLY ...]`; checking earlier than before is a
+/// hazard: a transaction that inserts a child before its parent, or says `SET CONSTRAINTS ...
+/// DEFERRED`, starts to fail.
+pub(crate) fn alter_deferrable(
+    table: &QualName,
+    name: &str,
+    from: Deferrable,
+    to: Deferrable,
+) -> Vec<Statement> {
+    let st = Statement::new(format!(
         "{} ALTER CONSTRAINT {} {}",
         alter(table),
         q(name),
         to.sql()
-    ))]
+    ));
+    let rank = |d: Deferrable| match d {
+        Deferrable::NotDeferrable => 0,
+        Deferrable::InitiallyImmediate => 1,
+        Deferrable::InitiallyDeferred => 2,
+    };
+    if rank(to) >= rank(from) {
+        return vec![st];
+    }
+    let what = match (from, to) {
+        (Deferrable::InitiallyDeferred, Deferrable::InitiallyImmediate) => {
+            "is checked at each statement instead of at commit (INITIALLY IMMEDIATE): transactions \
+             that write a row before the row it references fail"
+        }
+        (Deferrable::InitiallyDeferred, _) => {
+            "is checked at each statement instead of at commit and can no longer be deferred: \
+             transactions that write a row before the row it references, or say `SET CONSTRAINTS \
+             ... DEFERRED`, fail"
+        }
+        _ => "can no longer be deferred: `SET CONSTRAINTS ... DEFERRED` on it fails",
+    };
+    vec![st.hazard(
+        HazardKind::ConstraintTiming,
+        format!("foreign key {name} on {table} {what}"),
+    )]
 }
 
 pub(crate) fn rename(table: &QualName, from: &str, to: &str) -> Vec<Statement> {

@@ -48,6 +48,9 @@ pub enum HazardKind {
     ConstraintLoss,
     /// A column stops filling itself in (DROP DEFAULT, DROP IDENTITY): inserts that omit it change.
     DefaultLoss,
+    /// A constraint is checked earlier than before (a deferred one becomes immediate, or a
+    /// deferrable one stops being deferrable): transactions that relied on the later check fail.
+    ConstraintTiming,
 }
 
 impl HazardKind {
@@ -64,6 +67,7 @@ impl HazardKind {
             HazardKind::IndexLoss => "index loss",
             HazardKind::ConstraintLoss => "constraint loss",
             HazardKind::DefaultLoss => "default loss",
+            HazardKind::ConstraintTiming => "constraint timing",
         }
     }
 }
@@ -155,8 +159,11 @@ pub fn statements(change: &Change) -> Vec<Statement> {
         AddForeignKey { table, foreign_key } => constraint::add_foreign_key(table, foreign_key),
         DropForeignKey { table, foreign_key } => constraint::drop(table, &foreign_key.name),
         AlterForeignKeyDeferrable {
-            table, name, to, ..
-        } => constraint::alter_deferrable(table, name, *to),
+            table,
+            name,
+            from,
+            to,
+        } => constraint::alter_deferrable(table, name, *from, *to),
         RenameConstraint { table, from, to } => constraint::rename(table, from, to),
         CreateIndex { table, index } => index::create(table, index, false),
         DropIndex { table, index } => index::drop(table, &index.name, false),

@@ -285,6 +285,49 @@ fn destructive_statements_warn_unless_the_object_is_rebuilt() {
 }
 
 #[test]
+fn checking_a_foreign_key_earlier_is_a_hazard_and_later_is_not() {
+    use retort_schema::Deferrable::*;
+    let kinds = |changes: &[Change]| -> Vec<Vec<HazardKind>> {
+        plan(changes, &RenderOptions::default())
+            .statements
+            .iter()
+            .map(|s| s.hazards.iter().map(|h| h.kind).collect())
+            .collect()
+    };
+    let alter = |from, to| Change::AlterForeignKeyDeferrable {
+        table: users(),
+        name: "users_team_fkey".into(),
+        from,
+        to,
+    };
+    let timing = vec![vec![HazardKind::ConstraintTiming]];
+    assert_eq!(
+        kinds(&[alter(InitiallyDeferred, InitiallyImmediate)]),
+        timing
+    );
+    assert_eq!(kinds(&[alter(InitiallyDeferred, NotDeferrable)]), timing);
+    assert_eq!(kinds(&[alter(InitiallyImmediate, NotDeferrable)]), timing);
+    assert_eq!(
+        kinds(&[alter(NotDeferrable, InitiallyDeferred)]),
+        vec![vec![]]
+    );
+    assert_eq!(
+        kinds(&[alter(InitiallyImmediate, InitiallyDeferred)]),
+        vec![vec![]]
+    );
+    let st = &statements(&alter(InitiallyDeferred, InitiallyImmediate))[0];
+    assert_eq!(
+        st.sql,
+        "ALTER TABLE public.users ALTER CONSTRAINT users_team_fkey DEFERRABLE INITIALLY IMMEDIATE"
+    );
+    assert!(
+        st.hazards[0].message.contains("at commit"),
+        "{:?}",
+        st.hazards
+    );
+}
+
+#[test]
 fn one_enum_to_another_casts_through_text() {
     let named = |n: &str| ColumnType::Named {
         name: QualName::new("public", n),
