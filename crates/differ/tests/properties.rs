@@ -65,6 +65,7 @@ fn base() -> Catalog {
         include: vec![],
         predicate: None,
         invalid: false,
+        nulls_not_distinct: false,
     }];
     let mut c = Catalog::default();
     {

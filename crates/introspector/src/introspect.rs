@@ -524,6 +524,7 @@ pub(crate) fn add_index(tables: &mut Tables, row: &Row) -> Result<(), Error> {
         include,
         predicate: predicate.map(normalize::bool_expr),
         invalid: get(row, q, "invalid")?,
+        nulls_not_distinct: get(row, q, "nulls_not_distinct")?,
     });
     Ok(())
 }

@@ -66,17 +66,24 @@ const NULLS_NOT_DISTINCT_SINCE: u32 = 150_000;
 
 /// The column that `constraints.sql` reads only on servers that have it.
 const NULLS_NOT_DISTINCT_COLUMN: &str = "ix.indnullsnotdistinct";
+/// The same column in the indexes query (pg_index is `i` there).
+const INDEX_NULLS_NOT_DISTINCT_COLUMN: &str = "i.indnullsnotdistinct";
 
 /// Passed as the server version before it is known; only `SERVER_VERSION` runs with it.
 pub(crate) const VERSION_UNKNOWN: u32 = 0;
 
 impl Query {
     /// The SQL to send to a server of `version`: on servers older than 15 the
-    /// `indnullsnotdistinct` column does not exist, and every unique constraint is
+    /// `indnullsnotdistinct` column does not exist, and every unique constraint and index is
     /// `NULLS DISTINCT`.
     pub(crate) fn sql_for(&self, version: u32) -> Cow<'static, str> {
-        if version < NULLS_NOT_DISTINCT_SINCE && self.sql.contains(NULLS_NOT_DISTINCT_COLUMN) {
-            Cow::Owned(self.sql.replace(NULLS_NOT_DISTINCT_COLUMN, "false"))
+        let columns = [NULLS_NOT_DISTINCT_COLUMN, INDEX_NULLS_NOT_DISTINCT_COLUMN];
+        if version < NULLS_NOT_DISTINCT_SINCE && columns.iter().any(|c| self.sql.contains(c)) {
+            let mut sql = self.sql.to_string();
+            for c in columns {
+                sql = sql.replace(c, "false");
+            }
+            Cow::Owned(sql)
         } else {
             Cow::Borrowed(self.sql)
         }
@@ -172,6 +179,11 @@ mod tests {
         assert!(!old.contains(NULLS_NOT_DISTINCT_COLUMN));
         assert!(old.contains("coalesce(false, false)"));
         assert_eq!(CONSTRAINTS.sql_for(150_000), CONSTRAINTS.sql);
+        assert!(INDEXES.sql.contains(INDEX_NULLS_NOT_DISTINCT_COLUMN));
+        let old = INDEXES.sql_for(140_000);
+        assert!(!old.contains("indnullsnotdistinct"), "{old}");
+        assert!(old.contains("false AS nulls_not_distinct"), "{old}");
+        assert_eq!(INDEXES.sql_for(150_000), INDEXES.sql);
         assert_eq!(TABLES.sql_for(90_600), TABLES.sql);
     }
 }

@@ -44,6 +44,7 @@ fn index(name: &str, keys: &[&str]) -> Index {
         include: Vec::new(),
         predicate: None,
         invalid: false,
+        nulls_not_distinct: false,
     }
 }
 
@@ -344,6 +345,7 @@ fn an_index_left_by_a_failed_concurrent_build_reads_as_invalid() {
             Index {
                 unique: true,
                 invalid: true,
+                nulls_not_distinct: false,
                 ..index("t_email_uq", &["email"])
             },
             index("t_spaces", &["\"my col\" DESC"]),

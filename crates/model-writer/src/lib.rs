@@ -671,6 +671,9 @@ impl<'a> Writer<'a> {
             if i.unique {
                 keys.push(quote!(unique));
             }
+            if i.nulls_not_distinct {
+                keys.push(quote!(nulls_not_distinct));
+            }
             keys.extend(self.name_key(choice, "index", label.clone(), &i.name, &mut notes));
             if i.method != "btree" {
                 let l = lit(&i.method);

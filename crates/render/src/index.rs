@@ -25,6 +25,9 @@ pub(crate) fn create(table: &QualName, index: &Index, concurrently: bool) -> Vec
     if !index.include.is_empty() {
         let _ = write!(s, " INCLUDE ({})", cols(&index.include));
     }
+    if index.nulls_not_distinct {
+        s.push_str(" NULLS NOT DISTINCT");
+    }
     if let Some(p) = &index.predicate {
         let _ = write!(s, " WHERE {p}");
     }

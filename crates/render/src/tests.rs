@@ -219,6 +219,7 @@ fn index(name: &str, unique: bool) -> Index {
         include: vec![],
         predicate: None,
         invalid: false,
+        nulls_not_distinct: false,
     }
 }
 

@@ -63,6 +63,7 @@ fn index() -> Index {
         include: vec!["id".into()],
         predicate: Some("state <> 'done'".into()),
         invalid: false,
+        nulls_not_distinct: false,
     }
 }
 

@@ -119,6 +119,7 @@ proptest! {
             include: vec![include],
             predicate: None,
             invalid: false,
+            nulls_not_distinct: false,
         };
         let change = Change::CreateIndex { table: table_name(), index: index.clone() };
         assert_single(&change, &[Kind::CreateIndex])?;
@@ -216,6 +217,7 @@ fn the_reported_method_injection_renders_as_one_quoted_name() {
         include: vec![],
         predicate: None,
         invalid: false,
+        nulls_not_distinct: false,
     };
     let sts = plan(
         &[Change::CreateIndex {
@@ -241,6 +243,7 @@ fn column_names_with_spaces_are_quoted_in_index_keys() {
         include: vec!["other col".into()],
         predicate: None,
         invalid: false,
+        nulls_not_distinct: false,
     };
     let sts = plan(
         &[Change::CreateIndex {

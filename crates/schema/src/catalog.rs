@@ -247,6 +247,10 @@ pub struct Index {
     /// Such an index is never equal to a declared one, so it is dropped and rebuilt.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub invalid: bool,
+    /// A unique index with `NULLS NOT DISTINCT` (PostgreSQL 15+): rows whose keys are all NULL
+    /// count as duplicates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
 }
 
 impl Catalog {

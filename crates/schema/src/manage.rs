@@ -237,8 +237,8 @@ pub fn overlay(
             let Some(d) = working.table(&table.name) else {
                 continue;
             };
-            unique_by_index(table, d);
             let m = managed(&table.name);
+            unique_by_index(table, d, m.contains(Property::UniqueNulls));
             if m != Managed::ALL {
                 overlay_table(table, d, m, models, db);
             }
@@ -288,10 +288,10 @@ fn renamed(db: &Catalog, models: &Catalog, renames: &[Renamed]) -> Catalog {
 /// instead (`CREATE UNIQUE INDEX` on exactly its columns, in any order, btree, no predicate, expression,
 /// `INCLUDE`, operator class or ordering) is satisfied by that index: the models take the index
 /// in its place, so the index is neither dropped nor rebuilt as a constraint. Whatever the
-/// management, as the two enforce the same thing. A constraint the database also has, `NULLS NOT
-/// DISTINCT` (an index does not record it in the IR), or an index the models declare themselves
-/// under its name, is left alone.
-fn unique_by_index(t: &mut Table, d: &Table) {
+/// management, as the two enforce the same thing. A constraint the database also has, an index
+/// whose `NULLS NOT DISTINCT` differs from the declaration's (where the models manage that), or an
+/// index the models declare themselves under its name, is left alone.
+fn unique_by_index(t: &mut Table, d: &Table, nulls_managed: bool) {
     let plain_columns = |i: &Index| -> Option<Vec<String>> {
         if !i.unique || i.invalid || i.method != "btree" || i.predicate.is_some() {
             return None;
@@ -315,10 +315,11 @@ fn unique_by_index(t: &mut Table, d: &Table) {
         let in_db = d.uniques.iter().any(|du| same_set(&du.columns, &u.columns));
         let index = d.indexes.iter().find(|i| {
             plain_columns(i).is_some_and(|cols| same_set(&cols, &u.columns))
+                && (!nulls_managed || i.nulls_not_distinct == u.nulls_not_distinct)
                 && !t.indexes.iter().any(|mi| mi.name == i.name)
         });
         match index {
-            Some(i) if !in_db && !u.nulls_not_distinct => t.indexes.push(i.clone()),
+            Some(i) if !in_db => t.indexes.push(i.clone()),
             _ => kept.push(u),
         }
     }

@@ -87,6 +87,7 @@ fn db_table() -> Table {
         include: Vec::new(),
         predicate: predicate.map(String::from),
         invalid: false,
+        nulls_not_distinct: false,
     };
     t.indexes = vec![
         index("t_gin", &["email"], "gin", None),
@@ -142,6 +143,7 @@ fn model_table() -> Table {
         include: Vec::new(),
         predicate: None,
         invalid: false,
+        nulls_not_distinct: false,
     }];
     t.canonicalize();
     t
@@ -562,6 +564,7 @@ fn a_plain_unique_index_satisfies_a_unique_declaration_whatever_the_management()
         include: vec![],
         predicate: predicate.map(String::from),
         invalid: false,
+        nulls_not_distinct: false,
     };
     let mut db = Table::new(qn("u"));
     email(&mut db);
@@ -583,6 +586,27 @@ fn a_plain_unique_index_satisfies_a_unique_declaration_whatever_the_management()
         let out = overlay(&models, &catalog(vec![db.clone()]), &|_| Managed::ALL, &[]);
         assert_eq!(out.table(&qn("u")).unwrap(), &model);
     }
+    // NULLS NOT DISTINCT: an index meets a declaration that says the same; where the models do not
+    // manage it, the database's index stands whatever it says.
+    let mut nnd = index("u_email_idx", "email", None);
+    nnd.nulls_not_distinct = true;
+    db.indexes = vec![nnd];
+    let out = overlay(&models, &catalog(vec![db.clone()]), &|_| Managed::ALL, &[]);
+    assert_eq!(out.table(&qn("u")).unwrap(), &model);
+    let silent = Managed::ALL.without(Property::UniqueNulls);
+    let out = overlay(&models, &catalog(vec![db.clone()]), &|_| silent, &[]);
+    assert_eq!(out.table(&qn("u")).unwrap().indexes, db.indexes);
+    let mut declared = model.clone();
+    declared.uniques[0].nulls_not_distinct = true;
+    let out = overlay(
+        &catalog(vec![declared]),
+        &catalog(vec![db.clone()]),
+        &|_| Managed::ALL,
+        &[],
+    );
+    let t = out.table(&qn("u")).unwrap();
+    assert!(t.uniques.is_empty());
+    assert_eq!(t.indexes, db.indexes);
 }
 
 #[test]
@@ -624,6 +648,7 @@ fn a_unique_index_is_the_unique_constraint_the_models_declare() {
         include: Vec::new(),
         predicate: predicate.map(str::to_string),
         invalid: false,
+        nulls_not_distinct: false,
     };
     let unique = |name: &str, columns: &[&str]| Unique {
         name: name.into(),

@@ -227,6 +227,7 @@ mod tests {
                 include: vec![],
                 predicate: None,
                 invalid: false,
+                nulls_not_distinct: false,
             },
             Index {
                 name: "my_own_name".into(),
@@ -236,6 +237,7 @@ mod tests {
                 include: vec![],
                 predicate: None,
                 invalid: false,
+                nulls_not_distinct: false,
             },
         ];
         let conv = NamingConvention {

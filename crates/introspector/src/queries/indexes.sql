@@ -5,7 +5,8 @@
 -- key and NULL for each column key, and is NULL itself when no key is an expression.
 -- `options` has the indoption bits per key column, `opclasses` the operator class of each key
 -- when it is not the default one for the column's type (NULL otherwise). The predicate is deparsed in pretty mode too.
--- `invalid` marks an index a failed CREATE INDEX CONCURRENTLY left behind.
+-- `invalid` marks an index a failed CREATE INDEX CONCURRENTLY left behind. `nulls_not_distinct`
+-- (PostgreSQL 15+; `false` on older servers, see query.rs) is a unique index's NULLS NOT DISTINCT.
 SELECT
     i.indrelid AS table_oid,
     ic.relname::text AS name,
@@ -27,7 +28,8 @@ SELECT
         ORDER BY c.ord
     ) AS opclasses,
     pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-    NOT i.indisvalid AS invalid
+    NOT i.indisvalid AS invalid,
+    i.indnullsnotdistinct AS nulls_not_distinct
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid

@@ -189,6 +189,7 @@ fn entity_builds_the_whole_table() {
             include: vec![],
             predicate: None,
             invalid: false,
+            nulls_not_distinct: false,
         }],
         comment: Some("Cakes we bake".into()),
     };

@@ -356,6 +356,7 @@ impl Builder<'_> {
             include: Vec::new(),
             predicate: None,
             invalid: false,
+            nulls_not_distinct: false,
         };
         self.use_name(file, pos, &table.name, &index.name, true, false);
         table.indexes.push(index);
@@ -625,6 +626,7 @@ impl Builder<'_> {
                 include,
                 predicate,
                 invalid: false,
+                nulls_not_distinct: decl.nulls_not_distinct,
             });
         }
     }

@@ -139,6 +139,7 @@ fn design_example_builds_the_whole_table() {
             include: vec![],
             predicate: Some("deleted_at is null".into()),
             invalid: false,
+            nulls_not_distinct: false,
         }],
         comment: Some("People who log in".into()),
     };
@@ -580,6 +581,37 @@ enum E { A }"#;
 }
 
 #[test]
+fn unique_indexes_may_treat_nulls_as_equal() {
+    let models = read(
+        r#"
+        #[derive(Table)]
+        #[index(columns(org, "lower(email)"), unique, nulls_not_distinct)]
+        #[index(columns(org), unique)]
+        struct People {
+            email: Option<String>,
+            org: Option<i32>,
+        }
+        "#,
+    );
+    let got: Vec<(String, bool)> = table(&models, "people")
+        .indexes
+        .iter()
+        .map(|i| (i.name.clone(), i.nulls_not_distinct))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("people_org_idx".to_string(), false),
+            ("people_org_lower_idx".to_string(), true)
+        ]
+    );
+    assert_eq!(
+        errors("#[derive(Table)]\n#[index(columns(a), nulls_not_distinct)]\nstruct T {\n    a: i32,\n}\n"),
+        "models.rs:2:3: `nulls_not_distinct` needs `unique`: only a unique index can treat NULLs as equal"
+    );
+}
+
+#[test]
 fn error_unknown_rust_type() {
     assert_eq!(
         errors("#[derive(Table)]\nstruct T {\n    a: Option<Money>,\n    b: &'static str,\n}\n"),
@@ -846,7 +878,7 @@ struct T {
          migration and keep them out of the models\n\
          models.rs:6:3: #[index] needs `columns(...)`\n\
          models.rs:6:9: unknown attribute key `colums` in #[index]; did you mean `columns`? \
-         (expected one of columns, unique, name, where, method, include)\n\
+         (expected one of columns, unique, nulls_not_distinct, name, where, method, include)\n\
          models.rs:11:7: unknown attribute #[colum] on a field of a #[derive(Table)] struct; did \
          you mean #[column]? (Retort reads #[table], #[column], #[index], #[unique], #[check], \
          #[primary_key])\n\

@@ -14,7 +14,15 @@ use super::{
 };
 
 const TABLE_KEYS: &[&str] = &["name", "schema", "comment", "renamed_from"];
-const INDEX_KEYS: &[&str] = &["columns", "unique", "name", "where", "method", "include"];
+const INDEX_KEYS: &[&str] = &[
+    "columns",
+    "unique",
+    "nulls_not_distinct",
+    "name",
+    "where",
+    "method",
+    "include",
+];
 const UNIQUE_KEYS: &[&str] = &["columns", "name", "nulls_not_distinct"];
 const CHECK_KEYS: &[&str] = &["name", "expr"];
 const PRIMARY_KEY_KEYS: &[&str] = &["columns", "name"];
@@ -254,6 +262,7 @@ fn index_attr(attr: &Attribute, pos: Pos, decl: &mut TableDecl, errors: &mut Vec
         predicate: None,
         method: None,
         include: Vec::new(),
+        nulls_not_distinct: false,
     };
     each_key(
         attr,
@@ -265,6 +274,7 @@ fn index_attr(attr: &Attribute, pos: Pos, decl: &mut TableDecl, errors: &mut Vec
                 "columns" => index.columns.extend(key_list(meta)?),
                 "include" => index.include.extend(key_list(meta)?),
                 "unique" => index.unique = flag(meta)?,
+                "nulls_not_distinct" => index.nulls_not_distinct = flag(meta)?,
                 "name" => set(&mut index.name, string(meta)?, key, pos, "index", errors),
                 "where" => set(
                     &mut index.predicate,
@@ -281,6 +291,13 @@ fn index_attr(attr: &Attribute, pos: Pos, decl: &mut TableDecl, errors: &mut Vec
     );
     if index.columns.is_empty() {
         errors.push(SyntaxError::new(pos, "#[index] needs `columns(...)`"));
+        return;
+    }
+    if index.nulls_not_distinct && !index.unique {
+        errors.push(SyntaxError::new(
+            pos,
+            "`nulls_not_distinct` needs `unique`: only a unique index can treat NULLs as equal",
+        ));
         return;
     }
     decl.indexes.push(index);

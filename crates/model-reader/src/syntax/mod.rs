@@ -121,6 +121,8 @@ pub struct IndexDecl {
     pub predicate: Option<Spanned<String>>,
     pub method: Option<Spanned<String>>,
     pub include: Vec<Spanned<KeyPart>>,
+    /// `NULLS NOT DISTINCT` (with `unique`).
+    pub nulls_not_distinct: bool,
 }
 
 /// `#[unique(columns(...), name = "...", nulls_not_distinct)]`.
