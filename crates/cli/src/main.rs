@@ -159,7 +159,9 @@ enum Command {
     /// when retort.sum does not match the files; 0 when all agree.
     ///
     /// By default the migrations are replayed on a scratch database created (and dropped) on the
-    /// configured server; `--live` compares with the configured database itself instead.
+    /// configured server; `--live` compares with the configured database itself instead, and says
+    /// why they differ: exit 3 when the database is behind the migrations (pending), 4 when it
+    /// drifted from what its migrations build (changed by hand), 1 when the models are ahead.
     #[command(after_help = "Examples:
   retort check              in CI: models vs what the migrations build (scratch database), retort.sum, heads
   retort check --live       models vs the configured database
@@ -168,7 +170,8 @@ enum Command {
         /// Output format of the result.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// Compare the models with the configured database instead of a scratch replay.
+        /// Compare the models with the configured database instead of a scratch replay; exit 3
+        /// pending migrations, 4 drift, 1 models ahead.
         #[arg(long)]
         live: bool,
     },
@@ -1090,22 +1093,18 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
     let scratch = scratches(cfg)?;
     let mut normalizer = normalizer(&scratch);
     let mut bar = retort::diagnostics::Bar::default();
-    let report = if live {
+    if live {
         let mut client = connect(cfg)?;
-        retort_engine::check(
-            &project,
-            retort_engine::Against::Database(&mut client),
-            &mut normalizer,
-            &mut bar,
-        )?
-    } else {
-        retort_engine::check(
-            &project,
-            retort_engine::Against::Migrations(&scratch),
-            &mut normalizer,
-            &mut bar,
-        )?
-    };
+        let report =
+            retort_engine::check_live(&project, &mut client, &scratch, &mut normalizer, &mut bar)?;
+        return check_live_report(&report, format, &scratch);
+    }
+    let report = retort_engine::check(
+        &project,
+        retort_engine::Against::Migrations(&scratch),
+        &mut normalizer,
+        &mut bar,
+    )?;
     warn_fallback(&report.fallback);
     if format == Format::Json {
         let v = serde_json::to_value(&report)?;
@@ -1134,6 +1133,72 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         println!("scratch databases: on {}", scratch.label());
     }
     Ok(if report.ok { 0 } else { 1 })
+}
+
+/// Prints `check --live`'s result: the situation in its own words, and its exit code.
+fn check_live_report(
+    report: &retort_engine::LiveReport,
+    format: Format,
+    scratch: &retort::shadow::Scratches,
+) -> Result<i32, Failure> {
+    use retort_engine::Situation;
+    warn_fallback(&report.check.fallback);
+    let problems = !report.check.problems.is_empty();
+    let code = match report.situation {
+        Situation::InSync if problems => 1,
+        s => s.exit_code(),
+    };
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(code);
+    }
+    for p in &report.check.problems {
+        println!("problem: {p}");
+    }
+    if let Some(e) = &report.replay_error {
+        warn(&format!(
+            "cannot tell drift: the migrations do not replay on an empty scratch database ({e}); \
+             the models are compared with the database only"
+        ));
+    }
+    match report.situation {
+        Situation::InSync => {
+            println!("models match the database, which has every migration applied")
+        }
+        Situation::Behind => {
+            println!(
+                "the database is behind the migrations: {} pending ({}); run `retort upgrade head`",
+                report.pending.len(),
+                report.pending.join(", ")
+            );
+        }
+        Situation::Drifted => {
+            println!("the database drifted from what its migrations build (changed by hand):");
+            for d in &report.drift {
+                println!("  {d}");
+            }
+            println!(
+                "to keep the database's version, write it as a revision (`retort revision --autogenerate`) \
+                 and record it with `retort stamp head --verify`; to undo it, restore what the migrations build"
+            );
+        }
+        Situation::ModelsAhead => {
+            println!(
+                "{} change(s) in the models that no migration makes yet (compared with the database):",
+                report.check.changes.len()
+            );
+            for c in &report.check.changes {
+                match &c.model {
+                    Some(o) => println!("  {o}: {} ({})", c.summary, c.provenance.label()),
+                    None => println!("  {} ({})", c.summary, c.provenance.label()),
+                }
+            }
+            println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
+        }
+    }
+    println!("model expressions: {}", report.check.normalizer.label());
+    println!("scratch databases: on {}", scratch.label());
+    Ok(code)
 }
 
 fn verify(cfg: &Config) -> Result<i32, Failure> {

@@ -159,7 +159,18 @@ fn daily_workflow() {
         "{up2}"
     );
     p.ok(&["check"]);
-    p.fails(1, &["check", "--live"]);
+    // behind: its own words and exit code 3
+    let o = p.fails(3, &["check", "--live"]);
+    assert!(
+        o.stdout.contains(&format!(
+            "the database is behind the migrations: 1 pending ({REV2}); run `retort upgrade head`"
+        )),
+        "{o}"
+    );
+    let o = p.fails(3, &["check", "--live", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["situation"], "behind", "{o}");
+    assert_eq!(v["pending"], serde_json::json!([REV2]), "{o}");
     assert_eq!(p.ok(&["current"]).stdout, format!("{REV1}\n"));
 
     // 5. apply it: all agree
@@ -172,6 +183,30 @@ fn daily_workflow() {
     assert!(p.has_column("users", "bio"));
     assert_eq!(p.ok(&["current"]).stdout, format!("{REV2} (head)\n"));
     p.ok(&["check"]);
+    p.ok(&["check", "--live"]);
+    // drift: a change by hand is not what the migrations build (exit 4), whether the models
+    // have it or not
+    p.client()
+        .batch_execute("ALTER TABLE users ADD COLUMN nickname text")
+        .unwrap();
+    let o = p.fails(4, &["check", "--live"]);
+    assert!(
+        o.stdout.contains("the database drifted from what its migrations build (changed by hand):\n  needed here, not after the migrations: ALTER TABLE public.users DROP COLUMN nickname"),
+        "{o}"
+    );
+    p.models(&blog_v2().replace(
+        "pub bio: Option<String>,",
+        "pub bio: Option<String>,\n    pub nickname: Option<String>,",
+    ));
+    let o = p.fails(4, &["check", "--live"]);
+    assert!(
+        o.stdout.contains("  already in the database, made by no migration: ALTER TABLE public.users ADD COLUMN nickname text"),
+        "{o}"
+    );
+    p.models(&blog_v2());
+    p.client()
+        .batch_execute("ALTER TABLE users DROP COLUMN nickname")
+        .unwrap();
     p.ok(&["check", "--live"]);
     let at_head = p.schema();
     assert_eq!(at_head.tables().count(), 2, "{at_head:?}");

@@ -158,3 +158,140 @@ pub fn check(
         fallback: normalized.fallback,
     })
 }
+
+/// Where a live database stands against the migrations and the models (`check --live`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Situation {
+    /// Database, migrations and models agree.
+    InSync,
+    /// Migrations the database has not applied yet: run `upgrade`.
+    Behind,
+    /// The database is not what its applied migrations build: changed by hand.
+    Drifted,
+    /// The database is what the migrations build; the models ask for more: run autogenerate.
+    ModelsAhead,
+}
+
+impl Situation {
+    /// The exit code of `retort check --live`: 0 in sync, 1 models ahead (or a problem such as
+    /// several heads), 3 behind, 4 drifted.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Situation::InSync => 0,
+            Situation::ModelsAhead => 1,
+            Situation::Behind => 3,
+            Situation::Drifted => 4,
+        }
+    }
+}
+
+/// The result of [`check_live`] (the JSON of `retort check --live --format json`): the live
+/// comparison, with the situation and what tells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveReport {
+    #[serde(flatten)]
+    pub check: CheckReport,
+    pub situation: Situation,
+    /// Revisions the database has not applied, oldest first.
+    pub pending: Vec<String>,
+    /// Where the database differs from what the migrations build (statements that would turn
+    /// what they build into the database's schema), when it is not behind.
+    pub drift: Vec<String>,
+    /// Why the migrations could not be replayed to look for drift, when they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay_error: Option<String>,
+}
+
+/// Compares the live database with the models and tells apart why they differ: migrations not
+/// applied yet, changes made by hand (the database is not what its migrations build, replayed on
+/// `provider`), or models ahead of the migrations.
+pub fn check_live(
+    project: &Project,
+    client: &mut postgres::Client,
+    provider: &dyn ScratchProvider,
+    normalizer: &mut dyn Normalizer,
+    progress: &mut dyn Progress,
+) -> Result<LiveReport> {
+    let graph = project.graph()?;
+    let current = retort_migrate::Runner::new(&mut *client, &project.scope.version_table)
+        .current_readonly()?;
+    let applied = retort_migrate::applied_set(&graph, &current)?;
+    let pending: Vec<String> = graph
+        .order()
+        .iter()
+        .filter(|id| !applied.contains(*id))
+        .cloned()
+        .collect();
+    let live = check(project, Against::Database(client), normalizer, progress)?;
+    // Only the models' comparison: in sync or models ahead.
+    let models_only = |live: CheckReport, replay_error: Option<String>| {
+        let situation = if live.changes.is_empty() {
+            Situation::InSync
+        } else {
+            Situation::ModelsAhead
+        };
+        LiveReport {
+            check: live,
+            situation,
+            pending: Vec::new(),
+            drift: Vec::new(),
+            replay_error,
+        }
+    };
+    if graph.is_empty() {
+        // No migrations yet: nothing to be behind or to drift from.
+        return Ok(models_only(live, None));
+    }
+    if !pending.is_empty() {
+        return Ok(LiveReport {
+            check: live,
+            situation: Situation::Behind,
+            pending,
+            drift: Vec::new(),
+            replay_error: None,
+        });
+    }
+    let built = match check(project, Against::Migrations(provider), normalizer, progress) {
+        Ok(built) => built,
+        // Migrations that need more than an empty database (written against one that existed
+        // before them, without a baseline) cannot tell drift: the models' comparison stands.
+        Err(e) => return Ok(models_only(live, Some(format!("{e:#}")))),
+    };
+    let live_sql: Vec<&Change> = live.changes.iter().map(|c| &c.change).collect();
+    let built_sql: Vec<&Change> = built.changes.iter().map(|c| &c.change).collect();
+    // Both lists lead to the models: where they differ, the database and what the migrations
+    // build differ. Changes the migrations still need but the database already has, or the
+    // other way round, are the drift.
+    let mut drift: Vec<String> = built
+        .changes
+        .iter()
+        .filter(|c| !live_sql.contains(&&c.change))
+        .map(|c| {
+            format!(
+                "already in the database, made by no migration: {}",
+                c.summary
+            )
+        })
+        .collect();
+    drift.extend(
+        live.changes
+            .iter()
+            .filter(|c| !built_sql.contains(&&c.change))
+            .map(|c| format!("needed here, not after the migrations: {}", c.summary)),
+    );
+    let situation = if !drift.is_empty() {
+        Situation::Drifted
+    } else if !live.changes.is_empty() {
+        Situation::ModelsAhead
+    } else {
+        Situation::InSync
+    };
+    Ok(LiveReport {
+        check: live,
+        situation,
+        pending,
+        drift,
+        replay_error: None,
+    })
+}
