@@ -64,6 +64,16 @@ enum ColorWhen {
     Never,
 }
 
+/// What `revision --autogenerate` compares the models with.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum AutogenerateFrom {
+    /// The configured database (it must have every migration applied).
+    Database,
+    /// What the migrations build, replayed on a scratch database: for a database that already
+    /// has the change (made by hand); write the revision, then `retort stamp head --verify`.
+    Migrations,
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
     Text,
@@ -122,6 +132,15 @@ enum Command {
         /// Fill the migration with the difference between the models and the database.
         #[arg(long)]
         autogenerate: bool,
+        /// What autogenerate compares the models with: the configured database, or what the
+        /// migrations build (when the database already has the change).
+        #[arg(
+            long,
+            value_enum,
+            default_value = "database",
+            requires = "autogenerate"
+        )]
+        from: AutogenerateFrom,
         /// Write the revision even when autogenerate finds no change.
         #[arg(long)]
         empty: bool,
@@ -422,6 +441,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Revision {
             message,
             autogenerate,
+            from,
             empty,
             head,
             concurrent_indexes,
@@ -432,6 +452,8 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             &message,
             if baseline {
                 Source::Baseline
+            } else if autogenerate && from == AutogenerateFrom::Migrations {
+                Source::Migrations
             } else if autogenerate {
                 Source::Database
             } else {
@@ -834,6 +856,38 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Reads models and database and diffs them, reporting timings on stderr.
+/// Autogenerate against what the migrations build, replayed on a scratch database; the
+/// configured database is not read.
+fn autogenerate_from_migrations(
+    cfg: &Config,
+    graph: &migrate::Graph,
+    opts: &retort::RenderOptions,
+    allow_mass_drop: bool,
+) -> anyhow::Result<retort::Generated> {
+    let project = retort::project(cfg);
+    let scratch = scratches(cfg)?;
+    let db = retort_engine::migrations_schema(
+        &project,
+        graph,
+        &scratch,
+        &mut retort::diagnostics::Bar::default(),
+    )?;
+    let report = retort_engine::autogenerate_from(
+        &project,
+        &db,
+        &mut normalizer(&scratch),
+        &retort_engine::AutogenerateOptions {
+            render: opts.clone(),
+            allow_mass_drop,
+        },
+    )?;
+    warn_fallback(&report.fallback);
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(report.generated)
+}
+
 fn autogenerate(
     cfg: &Config,
     client: &mut postgres::Client,
@@ -902,6 +956,8 @@ enum Source {
     Manual,
     /// The difference between the models and the database (autogenerate).
     Database,
+    /// The difference between the models and what the migrations build (`--from migrations`).
+    Migrations,
     /// The difference between the models and an empty database.
     Baseline,
 }
@@ -933,12 +989,21 @@ fn revision(
         }
     };
     let g = match source {
-        Source::Database => {
-            let mut client = connect(cfg)?;
-            require_at_heads(&graph, &mut client, cfg)?;
-            let g = autogenerate(cfg, &mut client, opts, allow_mass_drop)?.generated;
+        Source::Database | Source::Migrations => {
+            let g = if source == Source::Migrations {
+                autogenerate_from_migrations(cfg, &graph, opts, allow_mass_drop)?
+            } else {
+                let mut client = connect(cfg)?;
+                require_at_heads(&graph, &mut client, cfg)?;
+                autogenerate(cfg, &mut client, opts, allow_mass_drop)?.generated
+            };
             if g.is_empty() && !empty {
-                println!("no changes detected between the models and the database; nothing written (use --empty to write an empty revision)");
+                let what = if source == Source::Migrations {
+                    "what the migrations build"
+                } else {
+                    "the database"
+                };
+                println!("no changes detected between the models and {what}; nothing written (use --empty to write an empty revision)");
                 if graph.is_empty() {
                     println!("there are no migrations yet: to adopt this database, write its schema as a baseline with `retort revision --baseline -m \"baseline\"`, then record it as applied with `retort stamp head --verify`");
                 }
@@ -1008,6 +1073,10 @@ fn revision(
     }
     match source {
         Source::Database => println!("review up.sql and down.sql, then run `retort upgrade head`"),
+        Source::Migrations => println!(
+            "review up.sql and down.sql; on a database that already has the change run `retort stamp {} --verify`, elsewhere `retort upgrade head`",
+            m.id
+        ),
         Source::Baseline => println!(
             "review the baseline; on a database that already has this schema run `retort stamp {} --verify`, on an empty one `retort upgrade head`",
             m.id

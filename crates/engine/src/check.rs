@@ -71,6 +71,23 @@ pub struct CheckReport {
     pub fallback: Option<String>,
 }
 
+/// The schema the migrations build (up to their heads), replayed on a scratch database from
+/// `provider`: the comparison of `check` and of `revision --from migrations`.
+pub fn migrations_schema(
+    project: &Project,
+    graph: &retort_migrate::Graph,
+    provider: &dyn ScratchProvider,
+    progress: &mut dyn Progress,
+) -> Result<retort_schema::Catalog> {
+    let scratch = provider.create()?;
+    let mut client = scratch.connect()?;
+    if graph.is_empty() {
+        crate::introspect(&mut client, &project.scope)
+    } else {
+        crate::schema_at(&mut client, graph, "heads", &project.scope, progress)
+    }
+}
+
 /// Compares the models with `against`; also reports several heads and a stale `retort.sum`.
 pub fn check(
     project: &Project,
@@ -95,16 +112,10 @@ pub fn check(
     let (models, normalized, _) = read_normalized(project, normalizer)?;
     let (db, kind) = match against {
         Against::Database(client) => (crate::introspect(client, scope)?, AgainstKind::Database),
-        Against::Migrations(provider) => {
-            let scratch = provider.create()?;
-            let mut client = scratch.connect()?;
-            let db = if graph.is_empty() {
-                crate::introspect(&mut client, scope)?
-            } else {
-                crate::schema_at(&mut client, &graph, "heads", scope, progress)?
-            };
-            (db, AgainstKind::Migrations)
-        }
+        Against::Migrations(provider) => (
+            migrations_schema(project, &graph, provider, progress)?,
+            AgainstKind::Migrations,
+        ),
     };
     project.refuse_empty_models(&normalized.catalog, &db, kind.label())?;
     let target = manage::overlay(&models, &normalized.catalog, &db, &project.manage);
