@@ -1,6 +1,7 @@
 //! Retort's Schema IR: the catalog types, `Change` with its inverse, and normalisation.
 //! No IO: the model-reader and the introspector build this IR, the differ compares it.
 
+mod apply;
 pub mod catalog;
 pub mod change;
 pub mod fragment;
