@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: times model reading, introspection, diff and render on synthetic schemas of
 //! N tables against a throwaway PostgreSQL, next to the psql floor of the same catalog queries.
 
+mod cli;
 mod synth;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -10,12 +11,14 @@ use std::process::Command;
 use std::time::Instant;
 
 const USAGE: &str = "\
-cargo xtask bench [--tables N[,N..]] [--runs R] [--smoke] [--no-floor]
+cargo xtask bench [--tables N[,N..]] [--runs R] [--smoke] [--no-floor] [--no-cli]
 
   --tables N[,N..]  schema sizes in tables (default 100,1000; at least 10 each)
   --runs R          timed runs per size after one warm-up run (default 5, at least 1)
   --smoke           50 tables, 1 run, no warm-up, no psql floor: a quick correctness check
   --no-floor        skip timing the catalog queries with psql
+  --no-cli          skip timing the retort commands as processes (diff, check --live, check,
+                    revision --autogenerate; each with the scratch cache off and warm)
 
 Builds and runs the measured code in release mode. Uses DATABASE_URL if set, else starts a
 throwaway PostgreSQL. Prints a table per size and writes it to target/bench/bench-<N>.json.";
@@ -26,6 +29,7 @@ struct Options {
     runs: usize,
     smoke: bool,
     floor: bool,
+    cli: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -34,6 +38,7 @@ fn parse(args: &[String]) -> Result<Options> {
         runs: 5,
         smoke: false,
         floor: true,
+        cli: true,
     };
     let mut tables = None;
     let mut runs = None;
@@ -76,6 +81,7 @@ fn parse(args: &[String]) -> Result<Options> {
             }
             "--smoke" if inline.is_none() => opts.smoke = true,
             "--no-floor" if inline.is_none() => opts.floor = false,
+            "--no-cli" if inline.is_none() => opts.cli = false,
             _ => bail!("unknown argument `{arg}`\n\n{USAGE}"),
         }
     }
@@ -112,7 +118,22 @@ pub fn bench(args: &[String]) -> Result<()> {
         return Ok(());
     }
     parse(args)?;
-    eprintln!("xtask: building the benchmark in release mode");
+    eprintln!("xtask: building the benchmark and retort in release mode");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "retort",
+            "--bin",
+            "retort",
+        ])
+        .current_dir(root())
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("building retort failed");
+    }
     let status = Command::new(env!("CARGO"))
         .args([
             "run",
@@ -663,6 +684,8 @@ struct SizeReport {
     model_files: usize,
     /// 1-minute load average before and after the timed runs.
     load: (Option<f64>, Option<f64>),
+    /// The commands as processes, when timed.
+    cli: Option<cli::CliReport>,
 }
 
 impl SizeReport {
@@ -734,6 +757,7 @@ fn bench_size(server: &str, n: usize, opts: &Options, out_dir: &Path) -> Result<
         isolated_kib: None,
         model_files,
         load: (load_average(), None),
+        cli: None,
     };
     let warmups = usize::from(!opts.smoke);
     for run in 0..warmups + opts.runs {
@@ -765,6 +789,26 @@ fn bench_size(server: &str, n: usize, opts: &Options, out_dir: &Path) -> Result<
     report.isolated_kib = isolated_memory(&db.url, &paths_a, &paths_b)
         .map_err(|e| eprintln!("xtask: warning: memory probes failed: {e:#}"))
         .ok();
+    if opts.cli {
+        let empty = BenchDb::create(server, &format!("retort_bench_{n}_empty"))?;
+        let r = cli::run(
+            &cli::binary()?,
+            &gen_dir,
+            &db.url,
+            &empty.url,
+            server,
+            opts.runs,
+        )?;
+        if r.changes != (0, synth.planted_changes()) {
+            bail!(
+                "retort diff found {} change(s) in (a) and {} in (b); {} were planted in (b)",
+                r.changes.0,
+                r.changes.1,
+                synth.planted_changes()
+            );
+        }
+        report.cli = Some(r);
+    }
     drop(db);
 
     print_size(&report, &synth, opts, warmups, statements);
@@ -855,6 +899,35 @@ fn print_size(
             r.process_peak_kib as f64 / 1024.0
         ),
     }
+    if let Some(c) = &r.cli {
+        print_cli(c);
+    }
+}
+
+/// The commands as processes: wall time with the scratch cache off and warm.
+fn print_cli(c: &cli::CliReport) {
+    println!(
+        "\nretort as a process (wall ms, min / median / max; scratch databases on the same server)"
+    );
+    println!(
+        "{:<32}| {:<28}| {:<28}| {:>9}",
+        "command", "cache off", "cache warm", "warm/off"
+    );
+    println!("{}", "-".repeat(32 + 30 + 30 + 10));
+    for (_, label, off, warm) in &c.rows {
+        let (o, w) = (Stat::of(off), Stat::of(warm));
+        println!(
+            "{:<32}| {:<28}| {:<28}| {:>8.2}x",
+            label,
+            o.cell(),
+            w.cell(),
+            w.median / o.median
+        );
+    }
+    println!(
+        "diff found {} change(s) in (a) and {} in (b), the same with the cache off and warm",
+        c.changes.0, c.changes.1
+    );
 }
 
 fn size_json(
@@ -899,6 +972,13 @@ fn size_json(
             })).collect::<Vec<_>>(),
         },
         "psql_floor": floor,
+        "cli": r.cli.as_ref().map(|c| c.rows.iter().map(|(key, label, off, warm)| {
+            (key.to_string(), serde_json::json!({
+                "command": label,
+                "cache_off": Stat::of(off).json(off),
+                "cache_warm": Stat::of(warm).json(warm),
+            }))
+        }).collect::<serde_json::Map<_, _>>()),
         "peak_rss_mib": {
             "runs": r.run_peak_kib.map(|k| round3(k as f64 / 1024.0)),
             "process": round3(r.process_peak_kib as f64 / 1024.0),
@@ -961,6 +1041,31 @@ fn print_summary(reports: &[SizeReport]) {
             format!("{:.0} MiB", rss as f64 / 1024.0),
         );
     }
+    if reports.iter().all(|r| r.cli.is_some()) {
+        println!("\nretort as a process: medians in ms, cache off / warm");
+        let keys: Vec<&str> = reports[0]
+            .cli
+            .as_ref()
+            .map(|c| c.rows.iter().map(|r| r.1).collect())
+            .unwrap_or_default();
+        print!("{:>7}", "N");
+        for k in &keys {
+            print!(" | {k:>32}");
+        }
+        println!();
+        for r in reports {
+            print!("{:>7}", r.n);
+            for (_, _, off, warm) in r.cli.iter().flat_map(|c| &c.rows) {
+                let cell = format!(
+                    "{} / {}",
+                    ms(Stat::of(off).median),
+                    ms(Stat::of(warm).median)
+                );
+                print!(" | {cell:>32}");
+            }
+            println!();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1009,5 +1114,35 @@ mod tests {
         assert_eq!(ra.changes, Vec::new(), "scenario (a) must round-trip");
         assert_eq!(rb.changes.len(), synth.planted_changes());
         verify(&synth, &ra.changes, &rb.changes).unwrap();
+    }
+
+    /// The commands as processes at N=50, cache off and warm: each ends as it should (checks
+    /// pass on (a)), and `diff` finds no change in (a) and the planted ones in (b), the same with
+    /// and without the cache. Times are not asserted.
+    #[test]
+    fn smoke_commands_as_processes_find_the_planted_changes() {
+        let db = retort_testkit::TestDb::create("xtask_bench_cli")
+            .expect("a test server (run `cargo xtask test`)");
+        let empty = retort_testkit::TestDb::create("xtask_bench_cli_empty").unwrap();
+        let synth = synth::generate(50);
+        let dir = std::env::temp_dir().join(format!("retort-bench-cli-{}", std::process::id()));
+        write_models(&dir, &synth).unwrap();
+        load_ddl(&db.url, &synth).unwrap();
+        let server = retort_testkit::server_url().unwrap();
+        let r = cli::run(
+            &cli::binary().unwrap(),
+            &dir,
+            &db.url,
+            &empty.url,
+            &server,
+            1,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let r = r.unwrap();
+        assert_eq!(r.changes, (0, synth.planted_changes()));
+        assert_eq!(r.rows.len(), 5);
+        for (key, _, off, warm) in &r.rows {
+            assert_eq!((off.len(), warm.len()), (1, 1), "{key}");
+        }
     }
 }

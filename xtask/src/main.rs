@@ -53,16 +53,31 @@ impl ShadowDir {
         ShadowDir(Some(dir))
     }
 
+    /// The run's shadow directory, and its cache of scratch results next to it (unless
+    /// `RETORT_CACHE_DIR` is set), so no run reads another's.
     fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
-        self.0
+        let mut env: Vec<_> = self
+            .0
             .iter()
             .map(|d| ("RETORT_SHADOW_DIR", d.clone().into_os_string()))
-            .collect()
+            .collect();
+        if let (Some(cache), None) = (self.cache(), std::env::var_os("RETORT_CACHE_DIR")) {
+            env.push(("RETORT_CACHE_DIR", cache.into_os_string()));
+        }
+        env
+    }
+
+    fn cache(&self) -> Option<std::path::PathBuf> {
+        let d = self.0.as_ref()?;
+        Some(d.with_file_name(format!("{}-cache", d.file_name()?.to_string_lossy())))
     }
 }
 
 impl Drop for ShadowDir {
     fn drop(&mut self) {
+        if let Some(cache) = self.cache() {
+            let _ = std::fs::remove_dir_all(cache);
+        }
         if let Some(dir) = self.0.take() {
             let opts = retort_shadow::ShadowOptions {
                 dir: Some(dir.clone()),

@@ -806,18 +806,10 @@ fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
     retort::read_models(cfg).map_err(anyhow::Error::new)
 }
 
-/// Where this run's scratch databases go (`[shadow]`: the private cluster by default); a fallback
-/// to the configured server is said once, with why.
+/// Where this run's scratch databases go (`[shadow]`: the private cluster by default), decided
+/// when the first is needed; a fallback to the configured server is warned about then.
 fn scratches(cfg: &Config) -> anyhow::Result<retort::shadow::Scratches> {
-    let s = retort::shadow::scratches(cfg)?;
-    if let Some(why) = s.fallback() {
-        warn(&format!(
-            "no shadow database ({}); using {} instead, which needs CREATEDB (set [shadow] url in retort.toml to choose a server)",
-            retort::redact(why),
-            s.label()
-        ));
-    }
-    Ok(s)
+    retort::shadow::scratches(cfg)
 }
 
 /// The server normaliser on `scratches` (see `retort_engine::canon`). Where no scratch database
@@ -1199,7 +1191,7 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
             println!("run `retort revision --autogenerate -m \"...\"` to write a migration");
         }
         println!("model expressions: {}", report.normalizer.label());
-        println!("scratch databases: on {}", scratch.label());
+        println!("{}", scratch.report_line());
     }
     Ok(if report.ok { 0 } else { 1 })
 }
@@ -1266,7 +1258,7 @@ fn check_live_report(
         }
     }
     println!("model expressions: {}", report.check.normalizer.label());
-    println!("scratch databases: on {}", scratch.label());
+    println!("{}", scratch.report_line());
     Ok(code)
 }
 
@@ -1285,7 +1277,9 @@ fn verify(cfg: &Config) -> Result<i32, Failure> {
             "verified {} migration(s) up and down in {:.2?} on {}: every down undoes its up, head matches the models ({})",
             report.migrations,
             started.elapsed(),
-            scratch.label(),
+            scratch
+                .label()
+                .unwrap_or_else(|| "a scratch database".into()),
             report.normalizer.label()
         );
         return Ok(0);

@@ -5,8 +5,11 @@ use anyhow::{bail, Result};
 use serde::Deserialize;
 use std::time::Duration;
 
+use retort_engine::cache::ScratchCache;
 use retort_engine::{Scratch, ScratchProvider, ServerScratch};
 use retort_shadow::{Shadow, ShadowHandle, ShadowOptions, Started};
+use sha2::Digest as _;
+use std::sync::OnceLock as OnceCell;
 
 /// `[shadow]` as written.
 #[derive(Debug, Deserialize, Default)]
@@ -72,7 +75,23 @@ impl ShadowConfig {
 
 /// Where this run's scratch databases go: the shadow cluster (kept from idle stop while this
 /// lives) or a server (`[shadow] url`, or the configured database's server as a fallback).
-pub enum Scratches {
+/// Decided on first use, so a run whose scratch results are all cached starts nothing.
+pub struct Scratches {
+    how: How,
+    /// The configured database, when there is one (its major version picks the shadow's).
+    target: Option<String>,
+    /// What the configured database answered, asked once.
+    facts: OnceCell<Option<(Option<u32>, Vec<String>)>>,
+    resolved: OnceCell<std::result::Result<Resolved, String>>,
+    cache: Option<ScratchCache>,
+}
+
+enum How {
+    Auto(ShadowConfig),
+    Url(Box<ServerScratch>),
+}
+
+enum Resolved {
     Shadow {
         handle: ShadowHandle,
         server: ServerScratch,
@@ -84,32 +103,136 @@ pub enum Scratches {
     },
 }
 
+impl Resolved {
+    fn server(&self) -> &ServerScratch {
+        match self {
+            Resolved::Shadow { server, .. } | Resolved::Server { server, .. } => server,
+        }
+    }
+}
+
 impl ScratchProvider for Scratches {
     fn create(&self) -> Result<Box<dyn Scratch>> {
-        match self {
-            Scratches::Shadow { server, .. } | Scratches::Server { server, .. } => server.create(),
+        match self.resolve() {
+            Ok(r) => r.server().create(),
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        }
+    }
+
+    fn cache(&self) -> Option<&ScratchCache> {
+        self.cache.as_ref()
+    }
+
+    /// The major version the scratch databases run, without starting anything: the configured
+    /// database's (the shadow runs the same, or the fallback is that server), else the newest
+    /// local server binaries'; with `[shadow] url`, that server's.
+    fn identity(&self) -> Result<String> {
+        if let Some(r) = self.resolved.get().and_then(|r| r.as_ref().ok()) {
+            return match r {
+                Resolved::Shadow { handle, .. } => Ok(format!("PostgreSQL {}", handle.major())),
+                Resolved::Server { server, .. } => server.identity(),
+            };
+        }
+        match &self.how {
+            How::Url(server) => server.identity(),
+            How::Auto(_) => match self.facts().and_then(|f| f.0) {
+                Some(major) => Ok(format!("PostgreSQL {major}")),
+                None => Ok(format!(
+                    "PostgreSQL {}",
+                    retort_shadow::installed_major(None)?
+                )),
+            },
         }
     }
 }
 
 impl Scratches {
-    /// Where scratch databases go, as reports say it.
-    pub fn label(&self) -> String {
-        match self {
-            Scratches::Shadow { handle, .. } => {
-                format!("the shadow database (PostgreSQL {})", handle.version())
+    fn facts(&self) -> Option<&(Option<u32>, Vec<String>)> {
+        self.facts
+            .get_or_init(|| self.target.as_deref().and_then(server_facts))
+            .as_ref()
+    }
+
+    /// Starts (or finds) where scratch databases go, once; a fallback to the configured server is
+    /// warned about then.
+    fn resolve(&self) -> std::result::Result<&Resolved, &str> {
+        self.resolved
+            .get_or_init(|| {
+                let r = self.resolve_now().map_err(|e| format!("{e:#}"))?;
+                if let Resolved::Server { server, why: Some(why) } = &r {
+                    anstream::eprintln!(
+                        "{}",
+                        crate::diagnostics::labelled(
+                            crate::diagnostics::WARNING,
+                            "warning",
+                            &format!(
+                                "no shadow database ({}); using the server {} instead, which needs CREATEDB (set [shadow] url in retort.toml to choose a server)",
+                                crate::redact(why),
+                                crate::redact(&server.settings.to_string())
+                            )
+                        )
+                    );
+                }
+                Ok(r)
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    fn resolve_now(&self) -> Result<Resolved> {
+        let cfg = match &self.how {
+            How::Url(server) => {
+                return Ok(Resolved::Server {
+                    server: (**server).clone(),
+                    why: None,
+                })
             }
-            Scratches::Server { server, .. } => {
-                format!("the server {}", crate::redact(&server.settings.to_string()))
+            How::Auto(cfg) => cfg,
+        };
+        let (major, roles) = self.facts().cloned().unwrap_or_default();
+        let opts = cfg.options(major).expect("auto");
+        match Shadow::ensure(&opts) {
+            Ok(handle) => {
+                create_roles(&handle, &roles)?;
+                let server = ServerScratch {
+                    settings: crate::settings(&handle.url("postgres"))?,
+                };
+                Ok(Resolved::Shadow { handle, server })
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                let Some(url) = &self.target else {
+                    bail!("no shadow database and no database configured: {why}; or set [database] or [shadow] url in retort.toml");
+                };
+                Ok(Resolved::Server {
+                    server: ServerScratch {
+                        settings: crate::settings(url)?,
+                    },
+                    why: Some(why),
+                })
             }
         }
     }
 
-    /// Why `auto` did not give the shadow cluster, when it did not.
-    pub fn fallback(&self) -> Option<&str> {
-        match self {
-            Scratches::Server { why, .. } => why.as_deref(),
-            Scratches::Shadow { .. } => None,
+    /// Where scratch databases went, as reports say it; `None` when this run made none (its
+    /// scratch results were all cached).
+    pub fn label(&self) -> Option<String> {
+        let r = self.resolved.get()?.as_ref().ok()?;
+        Some(match r {
+            Resolved::Shadow { handle, .. } => {
+                format!("the shadow database (PostgreSQL {})", handle.version())
+            }
+            Resolved::Server { server, .. } => {
+                format!("the server {}", crate::redact(&server.settings.to_string()))
+            }
+        })
+    }
+
+    /// "scratch databases: on ..." for reports: where they went, or that the cache answered.
+    pub fn report_line(&self) -> String {
+        match self.label() {
+            Some(l) => format!("scratch databases: on {l}"),
+            None => "scratch databases: none needed (cached results of an earlier run)".into(),
         }
     }
 }
@@ -117,9 +240,11 @@ impl Scratches {
 /// The scratch databases for `cfg`: `[shadow] url` when set; with `auto`, the private cluster at
 /// the major version of the configured server (the newest installed when no database is
 /// configured or it cannot be reached). Without local server binaries for that version, falls
-/// back to the configured server (which then needs CREATEDB) and says why.
+/// back to the configured server (which then needs CREATEDB) and says why. Nothing is started
+/// or connected to until a scratch database is needed.
 pub fn scratches(cfg: &crate::config::Config) -> Result<Scratches> {
-    let auto = match &cfg.shadow {
+    let cache = cache_dir(cfg).map(ScratchCache::new);
+    let how = match &cfg.shadow {
         ShadowConfig::Url(raw) => {
             let url = crate::config::expand_env(raw).map_err(|e| {
                 anyhow::anyhow!(
@@ -128,39 +253,44 @@ pub fn scratches(cfg: &crate::config::Config) -> Result<Scratches> {
                 )
             })?;
             crate::redact::register_url(&url);
-            return Ok(Scratches::Server {
-                server: ServerScratch {
-                    settings: crate::settings(&url)?,
-                },
-                why: None,
-            });
+            How::Url(Box::new(ServerScratch {
+                settings: crate::settings(&url)?,
+            }))
         }
-        ShadowConfig::Auto { .. } => cfg,
+        auto @ ShadowConfig::Auto { .. } => How::Auto(auto.clone()),
     };
-    let target = auto.database_url().ok();
-    let (major, roles) = target.as_deref().and_then(server_facts).unwrap_or_default();
-    let opts = auto.shadow.options(major).expect("auto");
-    match Shadow::ensure(&opts) {
-        Ok(handle) => {
-            create_roles(&handle, &roles)?;
-            let server = ServerScratch {
-                settings: crate::settings(&handle.url("postgres"))?,
-            };
-            Ok(Scratches::Shadow { handle, server })
-        }
-        Err(e) => {
-            let why = format!("{e:#}");
-            let Some(url) = target else {
-                bail!("no shadow database and no database configured: {why}; or set [database] or [shadow] url in retort.toml");
-            };
-            Ok(Scratches::Server {
-                server: ServerScratch {
-                    settings: crate::settings(&url)?,
-                },
-                why: Some(why),
-            })
-        }
+    Ok(Scratches {
+        how,
+        target: cfg.database_url().ok(),
+        facts: OnceCell::new(),
+        resolved: OnceCell::new(),
+        cache,
+    })
+}
+
+/// This project's cache of scratch results: `RETORT_CACHE_DIR` (or `$XDG_CACHE_HOME/retort/cache`,
+/// `~/.cache/retort/cache`), one directory per project (a hash of the directory of its
+/// retort.toml). `None` when `RETORT_CACHE=off` or no base directory can be found.
+fn cache_dir(cfg: &crate::config::Config) -> Option<std::path::PathBuf> {
+    if std::env::var("RETORT_CACHE").is_ok_and(|v| v == "off" || v == "0") {
+        return None;
     }
+    let base = std::env::var_os("RETORT_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .filter(|d| !d.is_empty())
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache"))
+                })
+                .map(|c| c.join("retort").join("cache"))
+        })?;
+    let root = cfg.root.canonicalize().unwrap_or_else(|_| cfg.root.clone());
+    let digest = sha2::Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Some(base.join(name))
 }
 
 /// The major version of the server at `url` (`server_version_num / 10000`) and its roles, when

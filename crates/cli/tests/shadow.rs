@@ -160,13 +160,21 @@ fn a_role_without_createdb_checks_verifies_and_stamps_on_the_shadow() {
     let o = ok(&["diff"]);
     assert!(o.stdout.contains("no changes"), "{o}");
 
-    // The same role with scratch databases on its own server, as before the shadow: refused.
+    // The same role with scratch databases on its own server, as before the shadow: refused,
+    // unless the answer is cached (a server of the same major version replayed the same files).
     p.append("retort.toml", "[shadow]\nurl = \"${DATABASE_URL}\"\n");
     let o = run(&["verify"]);
     assert_eq!(o.code, 2, "{o}");
     assert!(o.stderr.contains("CREATEDB"), "{o}");
-    let o = run(&["check"]);
+    let o = ok(&["check"]);
+    assert!(o.stdout.contains("scratch databases: none needed"), "{o}");
+    let o = common::retort(
+        p.dir.path(),
+        &[("DATABASE_URL", url.as_str()), ("RETORT_CACHE", "off")],
+        &["check"],
+    );
     assert_ne!(o.code, 0, "{o}");
+    assert!(o.stderr.contains("CREATEDB"), "{o}");
 }
 
 #[test]
@@ -196,4 +204,107 @@ fn check_and_verify_need_no_database_configured() {
     let o = common::retort(p.dir.path(), &none, &["check"]);
     assert_eq!(o.code, 1, "{o}");
     assert!(o.stdout.contains("ADD COLUMN note"), "{o}");
+}
+
+/// A second run with unchanged models and migrations takes the server's spelling of the model
+/// expressions and the schema the migrations build from the project's cache: with the shadow
+/// database stopped, it starts nothing and answers the same. A changed expression, a new
+/// migration and `RETORT_CACHE=off` go back to the scratch database.
+#[test]
+fn unchanged_models_and_migrations_need_no_scratch_database_the_second_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = common::Project::new("shadow_cache");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let base = tmp.path().join("shadow").to_string_lossy().to_string();
+    let cache = tmp.path().join("cache").to_string_lossy().to_string();
+    let env = [
+        ("DATABASE_URL", p.db.url.as_str()),
+        ("RETORT_SHADOW_DIR", base.as_str()),
+        ("RETORT_CACHE_DIR", cache.as_str()),
+        ("RETORT_NOW", "2026-01-01T00:00:01Z"),
+    ];
+    let run = |args: &[&str]| retort(p.dir.path(), &env, args);
+    let stopped = || {
+        let o = run(&["shadow", "stop"]);
+        assert_eq!(o.code, 0, "{o}");
+        let o = run(&["shadow", "status"]);
+        assert!(o.stdout.contains("stopped"), "{o}");
+    };
+    let is_stopped = || run(&["shadow", "status"]).stdout.contains("stopped");
+
+    p.models(ORDERS);
+    let o = run(&["revision", "--autogenerate", "-m", "orders"]);
+    assert_eq!(o.code, 0, "{o}");
+    let o = run(&["upgrade", "head"]);
+    assert_eq!(o.code, 0, "{o}");
+    // `check --live` canonicalises the CHECK and replays the migration (to tell drift).
+    let o = run(&["check", "--live"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(
+        o.stdout
+            .contains("scratch databases: on the shadow database"),
+        "{o}"
+    );
+
+    // Unchanged: answered from the cache, nothing started, the same verdicts.
+    stopped();
+    let o = run(&["check", "--live"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(
+        o.stdout.contains("models match the database"),
+        "the cached spelling of the CHECK is the server's: {o}"
+    );
+    assert!(o.stdout.contains("scratch databases: none needed"), "{o}");
+    let o = run(&["check"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(
+        o.stdout.contains("models match what the migrations build"),
+        "{o}"
+    );
+    assert!(o.stdout.contains("scratch databases: none needed"), "{o}");
+    let o = run(&["diff"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(is_stopped(), "no run above started the shadow database");
+
+    // A changed expression is canonicalised again, on the scratch database.
+    let edited = ORDERS.replace("IN ('new', 'paid')", "IN ('new', 'paid', 'sent')");
+    p.models(&edited);
+    let o = run(&["check", "--live"]);
+    assert_eq!(o.code, 1, "{o}");
+    assert!(o.stdout.contains("orders_status_known"), "{o}");
+    assert!(
+        o.stdout
+            .contains("scratch databases: on the shadow database"),
+        "{o}"
+    );
+    assert!(!is_stopped(), "{o}");
+
+    // A new migration is replayed again; once written, its schema is cached in turn.
+    let o = run(&["revision", "--autogenerate", "-m", "sent"]);
+    assert_eq!(o.code, 0, "{o}");
+    stopped();
+    let o = run(&["check"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(
+        o.stdout
+            .contains("scratch databases: on the shadow database"),
+        "the new migration is replayed: {o}"
+    );
+    stopped();
+    let o = run(&["check"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(o.stdout.contains("scratch databases: none needed"), "{o}");
+
+    // RETORT_CACHE=off: every run uses the scratch database.
+    let mut off = env.to_vec();
+    off.push(("RETORT_CACHE", "off"));
+    let o = retort(p.dir.path(), &off, &["check"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(
+        o.stdout
+            .contains("scratch databases: on the shadow database"),
+        "{o}"
+    );
+    stopped();
 }

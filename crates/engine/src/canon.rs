@@ -4,7 +4,7 @@
 use anyhow::Result;
 use postgres::error::ErrorPosition;
 use retort_model_reader::Span;
-use retort_schema::{quote_ident, Catalog, Change, Column, Scope, Table};
+use retort_schema::{quote_ident, Catalog, Change, Column, QualName, Scope, Table};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -47,13 +47,13 @@ pub fn expression_subset(models: &Catalog) -> Option<Catalog> {
     any.then_some(sub)
 }
 
-/// Replaces each table of `models` that `canonical` (the introspected subset) holds by the
-/// introspected table, whole: every expression in the server's spelling. Only the foreign keys
+/// Replaces each table of `models` that `canonical` holds by that table (as introspected from the
+/// scratch database), whole: every expression in the server's spelling. Only the foreign keys
 /// stay the models' own (the subset is created without them).
-pub fn take_whole(models: &mut Catalog, canonical: &Catalog) {
+pub fn take_whole(models: &mut Catalog, canonical: &BTreeMap<QualName, Table>) {
     for s in &mut models.schemas {
         for t in &mut s.tables {
-            let Some(c) = canonical.table(&t.name) else {
+            let Some(c) = canonical.get(&t.name) else {
                 continue;
             };
             let foreign_keys = std::mem::take(&mut t.foreign_keys);
@@ -80,6 +80,20 @@ pub fn canonicalize(
     let Some(sub) = expression_subset(models) else {
         return Ok(models.clone());
     };
+    let canonical = canonical_tables(scratch, &sub, origins, scope)?;
+    let mut out = models.clone();
+    take_whole(&mut out, &canonical);
+    Ok(out)
+}
+
+/// Creates `sub` (an `expression_subset`, or part of one) in `scratch`, an empty throwaway
+/// database, and returns its tables as the server reads them back, by name.
+pub fn canonical_tables(
+    scratch: &mut postgres::Client,
+    sub: &Catalog,
+    origins: &BTreeMap<String, Span>,
+    scope: &Scope,
+) -> Result<BTreeMap<QualName, Table>> {
     let all = Scope {
         schemas: sub.schemas.iter().map(|s| s.name.clone()).collect(),
         include: Vec::new(),
@@ -88,11 +102,11 @@ pub fn canonicalize(
     };
     // One statement at a time from the plan, each sent as one extended-protocol query: the server
     // itself refuses a text that holds more than one command, so nothing is ever split at `;`.
-    let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(&sub));
+    let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(sub));
     let mut tx = scratch.transaction()?;
     // Sequences the models use in defaults but do not declare (Retort does not manage them):
     // the scratch database needs them for the defaults to be accepted.
-    for (schema, name) in used_sequences(&sub) {
+    for (schema, name) in used_sequences(sub) {
         if let Some(schema) = &schema {
             tx.query_typed(
                 &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
@@ -121,9 +135,12 @@ pub fn canonicalize(
         tx.commit()?;
     }
     let canonical = crate::introspect(scratch, &all)?;
-    let mut out = models.clone();
-    take_whole(&mut out, &canonical);
-    Ok(out)
+    Ok(canonical
+        .schemas
+        .into_iter()
+        .flat_map(|s| s.tables)
+        .map(|t| (t.name.clone(), t))
+        .collect())
 }
 
 /// The sequences named by `nextval('...')` in the defaults of `models`, as (schema, name). Only

@@ -72,20 +72,38 @@ pub struct CheckReport {
 }
 
 /// The schema the migrations build (up to their heads), replayed on a scratch database from
-/// `provider`: the comparison of `check` and of `revision --from migrations`.
+/// `provider`: the comparison of `check` and of `revision --from migrations`. With the same
+/// migrations, scope and server as a run before, the provider's cache answers and nothing is
+/// replayed.
 pub fn migrations_schema(
     project: &Project,
     graph: &retort_migrate::Graph,
     provider: &dyn ScratchProvider,
     progress: &mut dyn Progress,
 ) -> Result<retort_schema::Catalog> {
+    let cached = provider.cache().and_then(|c| {
+        let identity = provider.identity().ok()?;
+        Some((
+            c,
+            crate::cache::replay_key(&identity, graph, &project.scope),
+        ))
+    });
+    if let Some((cache, key)) = &cached {
+        if let Some(catalog) = cache.replayed(key) {
+            return Ok(catalog);
+        }
+    }
     let scratch = provider.create()?;
     let mut client = scratch.connect()?;
-    if graph.is_empty() {
-        crate::introspect(&mut client, &project.scope)
+    let catalog = if graph.is_empty() {
+        crate::introspect(&mut client, &project.scope)?
     } else {
-        crate::schema_at(&mut client, graph, "heads", &project.scope, progress)
+        crate::schema_at(&mut client, graph, "heads", &project.scope, progress)?
+    };
+    if let Some((cache, key)) = &cached {
+        cache.store_replayed(key, &catalog);
     }
+    Ok(catalog)
 }
 
 /// Compares the models with `against`; also reports several heads and a stale `retort.sum`.

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod autogenerate;
+pub mod cache;
 pub mod canon;
 pub mod check;
 pub mod generate;

@@ -3,8 +3,9 @@
 
 use anyhow::Result;
 use retort_model_reader::Models;
-use retort_schema::{Catalog, Scope};
+use retort_schema::{Catalog, Enum, QualName, Scope, Table};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::scratch::ScratchProvider;
 
@@ -58,8 +59,10 @@ impl Normalizer for Offline {
 }
 
 /// The server's spelling: the tables whose expressions need it are created in a scratch
-/// database and the introspected subset is taken whole (`canon::canonicalize`). When no scratch
-/// database can be created (no CREATEDB), falls back to `Offline` and says why.
+/// database and the introspected subset is taken whole (`canon`). Tables the provider's cache
+/// already holds in the server's spelling are taken from it, and with all of them cached no
+/// scratch database is made. When none can be made (no CREATEDB), falls back to `Offline` and
+/// says why.
 pub struct Server<P> {
     pub scratch: P,
 }
@@ -71,22 +74,63 @@ impl<P: ScratchProvider> Normalizer for Server<P> {
             normalizer: NormalizerKind::Server,
             fallback: None,
         };
-        if crate::canon::expression_subset(&models.catalog).is_none() {
+        let Some(sub) = crate::canon::expression_subset(&models.catalog) else {
             return Ok(server(models.catalog.clone()));
-        }
-        let scratch = match self.scratch.create() {
-            Ok(s) => s,
-            Err(e) => {
-                return Ok(Normalized {
-                    catalog: models.catalog.clone(),
-                    normalizer: NormalizerKind::Offline,
-                    fallback: Some(format!("{e:#}")),
-                })
-            }
         };
-        let mut client = scratch.connect()?;
-        let catalog =
-            crate::canon::canonicalize(&mut client, &models.catalog, &models.origins, scope)?;
+        // Keys of the subset's tables, in `sub.tables()` order, when there is a cache to ask.
+        let cache = self
+            .scratch
+            .cache()
+            .and_then(|c| Some((c, self.scratch.identity().ok()?)))
+            .map(|(c, identity)| {
+                let enums: Vec<&Enum> = sub.schemas.iter().flat_map(|s| &s.enums).collect();
+                (
+                    c,
+                    crate::cache::canon_keys(&identity, sub.tables(), &enums, scope),
+                )
+            });
+        let mut canonical: BTreeMap<QualName, Table> = BTreeMap::new();
+        let mut missing = sub.clone();
+        if let Some((cache, keys)) = &cache {
+            let found = cache.canonical_tables(keys);
+            for (t, key) in sub.tables().zip(keys) {
+                if let Some(c) = found.get(key) {
+                    canonical.insert(t.name.clone(), c.clone());
+                }
+            }
+            for s in &mut missing.schemas {
+                s.tables.retain(|t| !canonical.contains_key(&t.name));
+            }
+        }
+        if missing.tables().next().is_some() {
+            let scratch = match self.scratch.create() {
+                Ok(s) => s,
+                Err(e) => {
+                    return Ok(Normalized {
+                        catalog: models.catalog.clone(),
+                        normalizer: NormalizerKind::Offline,
+                        fallback: Some(format!("{e:#}")),
+                    })
+                }
+            };
+            let mut client = scratch.connect()?;
+            canonical.extend(crate::canon::canonical_tables(
+                &mut client,
+                &missing,
+                &models.origins,
+                scope,
+            )?);
+        }
+        if let Some((cache, keys)) = &cache {
+            let entries = sub
+                .tables()
+                .zip(keys)
+                .filter_map(|(t, k)| Some((k.clone(), canonical.get(&t.name)?.clone())))
+                .collect();
+            cache.store_canonical_tables(entries);
+        }
+        let mut catalog = models.catalog.clone();
+        crate::canon::take_whole(&mut catalog, &canonical);
         Ok(server(catalog))
     }
 }

@@ -4,6 +4,8 @@
 use anyhow::{Context, Result};
 use retort_connect::ConnectSettings;
 
+use crate::cache::ScratchCache;
+
 /// A throwaway database, removed when dropped.
 pub trait Scratch {
     /// A new connection to it.
@@ -14,12 +16,37 @@ pub trait Scratch {
 pub trait ScratchProvider {
     /// A new, empty scratch database.
     fn create(&self) -> Result<Box<dyn Scratch>>;
+
+    /// Where results of scratch work are kept between runs (`cache`); `None`: every run
+    /// recomputes them.
+    fn cache(&self) -> Option<&ScratchCache> {
+        None
+    }
+
+    /// What the scratch server's answers depend on, part of every cache key: `PostgreSQL <major>`.
+    /// Asked only when `cache` is set; by default a scratch database is made to ask it.
+    fn identity(&self) -> Result<String> {
+        let scratch = self.create()?;
+        server_identity(&mut scratch.connect()?)
+    }
 }
 
 impl<P: ScratchProvider + ?Sized> ScratchProvider for &P {
     fn create(&self) -> Result<Box<dyn Scratch>> {
         (**self).create()
     }
+    fn cache(&self) -> Option<&ScratchCache> {
+        (**self).cache()
+    }
+    fn identity(&self) -> Result<String> {
+        (**self).identity()
+    }
+}
+
+/// `PostgreSQL <major>` of the server behind `client`.
+pub fn server_identity(client: &mut postgres::Client) -> Result<String> {
+    let row = client.query_typed_one("SELECT current_setting('server_version_num')::int", &[])?;
+    Ok(format!("PostgreSQL {}", row.get::<_, i32>(0) / 10000))
 }
 
 /// Connects with resolved settings; the error says which server failed and why (the caller
@@ -45,6 +72,13 @@ pub struct ServerScratch {
 impl ScratchProvider for ServerScratch {
     fn create(&self) -> Result<Box<dyn Scratch>> {
         Ok(Box::new(ScratchDb::create(&self.settings)?))
+    }
+    fn identity(&self) -> Result<String> {
+        let admin = self.settings.with_dbname("postgres");
+        server_identity(&mut connect_settings(
+            &admin,
+            " to create a scratch database",
+        )?)
     }
 }
 

@@ -285,6 +285,12 @@ impl std::fmt::Display for Status {
 /// The shadow database's operations.
 pub struct Shadow;
 
+/// The major version `Shadow::ensure` would run for `major` (the newest installed for `None`),
+/// from the local binaries, without starting anything.
+pub fn installed_major(major: Option<u32>) -> Result<u32> {
+    Ok(install::choose(major)?.major)
+}
+
 impl Shadow {
     /// A running shadow server for `opts.major` (or the newest installed): reuses the one that
     /// runs, else starts it (initdb first when there is no cluster). Concurrent calls, from

@@ -1,0 +1,234 @@
+//! Scratch results kept between runs: the server's spelling of each model table with expressions
+//! and the schema the migrations build, keyed by a hash of all they depend on, so unchanged
+//! inputs need no scratch database at all.
+//!
+//! A key covers the Retort build (version and executable), the scratch server's major version
+//! and the exact input (a table as the models declare it with every enum, or the checksums of
+//! every migration with the scope). The files are JSON, written whole to a temporary name and
+//! renamed, so a reader sees an old file or a new one; anything unreadable is a miss.
+
+use retort_schema::{Catalog, Enum, Scope, Table};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Bumped when what a key covers or a file holds changes shape.
+const FORMAT: u32 = 1;
+
+/// One project's cache directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScratchCache {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CanonFile {
+    format: u32,
+    tables: BTreeMap<String, Table>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReplayFile {
+    format: u32,
+    key: String,
+    catalog: Catalog,
+}
+
+impl ScratchCache {
+    pub fn new(dir: impl Into<PathBuf>) -> ScratchCache {
+        ScratchCache { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn read<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let text = std::fs::read(self.dir.join(name)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Best effort: a cache that cannot be written only costs the next run time.
+    fn write<T: Serialize>(&self, name: &str, value: &T) {
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.dir)?;
+            let tmp = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
+            std::fs::write(&tmp, serde_json::to_vec(value)?)?;
+            std::fs::rename(&tmp, self.dir.join(name))
+        };
+        let _ = write();
+    }
+
+    /// The canonical tables stored under `keys`, by key; the misses are absent.
+    pub(crate) fn canonical_tables(&self, keys: &[String]) -> BTreeMap<String, Table> {
+        let Some(mut file) = self
+            .read::<CanonFile>("canon.json")
+            .filter(|f| f.format == FORMAT)
+        else {
+            return BTreeMap::new();
+        };
+        keys.iter()
+            .filter_map(|k| Some((k.clone(), file.tables.remove(k)?)))
+            .collect()
+    }
+
+    /// Stores exactly `tables` (this run's, so entries of tables since changed go away).
+    pub(crate) fn store_canonical_tables(&self, tables: BTreeMap<String, Table>) {
+        self.write(
+            "canon.json",
+            &CanonFile {
+                format: FORMAT,
+                tables,
+            },
+        );
+    }
+
+    /// The schema stored under `key`, when it is the stored one.
+    pub(crate) fn replayed(&self, key: &str) -> Option<Catalog> {
+        self.read::<ReplayFile>("replay.json")
+            .filter(|f| f.format == FORMAT && f.key == key)
+            .map(|f| f.catalog)
+    }
+
+    pub(crate) fn store_replayed(&self, key: &str, catalog: &Catalog) {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            format: u32,
+            key: &'a str,
+            catalog: &'a Catalog,
+        }
+        self.write(
+            "replay.json",
+            &Out {
+                format: FORMAT,
+                key,
+                catalog,
+            },
+        );
+    }
+}
+
+/// What every key starts with: the cache format, the Retort version and this executable's size
+/// and modification time (a rebuilt Retort may read catalogs differently).
+fn build() -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}:{modified}", m.len())
+        })
+        .unwrap_or_default();
+    format!("{FORMAT}/{}/{exe}", env!("CARGO_PKG_VERSION"))
+}
+
+/// SHA-256 over length-prefixed parts, hex.
+fn hash(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+}
+
+/// The keys of the canonical form of each of `tables` on the server `identity`: the table as the
+/// models declare it, every enum (an expression may name any), and the version table's name.
+pub(crate) fn canon_keys<'a>(
+    identity: &str,
+    tables: impl IntoIterator<Item = &'a Table>,
+    enums: &[&Enum],
+    scope: &Scope,
+) -> Vec<String> {
+    let build = build();
+    let enums = serde_json::to_vec(enums).unwrap_or_default();
+    tables
+        .into_iter()
+        .map(|t| {
+            let table = serde_json::to_vec(t).unwrap_or_default();
+            hash(&[
+                build.as_bytes(),
+                b"canon",
+                identity.as_bytes(),
+                &table,
+                &enums,
+                scope.version_table.as_bytes(),
+            ])
+        })
+        .collect()
+}
+
+/// The key of the schema the migrations of `graph` build on the server `identity`, read with
+/// `scope`: every migration's id, parents and checksum, in the graph's order.
+pub(crate) fn replay_key(identity: &str, graph: &retort_migrate::Graph, scope: &Scope) -> String {
+    let mut migrations = String::new();
+    for m in graph.iter() {
+        migrations.push_str(&m.id);
+        migrations.push(' ');
+        migrations.push_str(&m.parents.join(","));
+        migrations.push(' ');
+        migrations.push_str(&m.checksum);
+        migrations.push('\n');
+    }
+    let scope = serde_json::to_vec(scope).unwrap_or_default();
+    hash(&[
+        build().as_bytes(),
+        b"replay",
+        identity.as_bytes(),
+        migrations.as_bytes(),
+        &scope,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retort_schema::QualName;
+
+    #[test]
+    fn keys_change_with_every_input() {
+        let scope = Scope::default();
+        let t = Table::new(QualName::new("public", "t"));
+        let mut u = t.clone();
+        u.comment = Some("x".into());
+        let k = |id: &str, t: &Table, e: &[&Enum], s: &Scope| canon_keys(id, [t], e, s).remove(0);
+        let base = k("15", &t, &[], &scope);
+        assert_eq!(base, k("15", &t, &[], &scope));
+        assert_ne!(base, k("16", &t, &[], &scope));
+        assert_ne!(base, k("15", &u, &[], &scope));
+        let e = Enum {
+            name: QualName::new("public", "mood"),
+            values: vec!["a".into()],
+        };
+        assert_ne!(base, k("15", &t, &[&e], &scope));
+        let other = Scope {
+            version_table: "other_versions".into(),
+            ..Scope::default()
+        };
+        assert_ne!(base, k("15", &t, &[], &other));
+    }
+
+    #[test]
+    fn a_stored_file_is_read_back_and_a_broken_one_is_a_miss() {
+        let dir = std::env::temp_dir().join(format!("retort-cache-test-{}", std::process::id()));
+        let cache = ScratchCache::new(&dir);
+        let t = Table::new(QualName::new("public", "t"));
+        cache.store_canonical_tables(BTreeMap::from([("k1".to_string(), t.clone())]));
+        let got = cache.canonical_tables(&["k1".into(), "k2".into()]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got["k1"], t);
+        cache.store_replayed("r1", &Catalog::default());
+        assert_eq!(cache.replayed("r1"), Some(Catalog::default()));
+        assert_eq!(cache.replayed("r2"), None);
+        std::fs::write(dir.join("canon.json"), "{not json").unwrap();
+        assert!(cache.canonical_tables(&["k1".into()]).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
