@@ -902,9 +902,10 @@ fn autogenerate(
     }
     let t = &report.timings;
     eprintln!(
-        "read {} model table(s) in {:.0?} ({}), {} database table(s) in {:.0?}, diffed and rendered in {:.0?}",
+        "read {} model table(s) in {:.0?}, normalised in {:.0?} ({}), {} database table(s) in {:.0?}, diffed and rendered in {:.0?}",
         report.model_tables,
-        t.read_models + t.normalize,
+        t.read_models,
+        t.normalize,
         report.normalizer.label(),
         report.db_tables,
         t.introspect,

@@ -329,7 +329,7 @@ pub struct T {
     assert!(o.stderr.contains("src/models.rs:8:"), "{o}");
     assert!(
         o.stderr
-            .contains("n integer NOT NULL DEFAULT (select 1),  <-- here"),
+            .contains("n integer NOT NULL DEFAULT (select 1)  <-- here"),
         "{o}"
     );
     assert!(

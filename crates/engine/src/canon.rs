@@ -4,7 +4,7 @@
 use anyhow::Result;
 use postgres::error::ErrorPosition;
 use retort_model_reader::Span;
-use retort_schema::{quote_ident, Catalog, Change, Column, QualName, Scope, Table};
+use retort_schema::{quote_ident, Catalog, Change, Column, Index, QualName, Scope, Table};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -27,13 +27,16 @@ fn needs_server(t: &Table) -> bool {
         || t.columns.iter().any(|c: &Column| {
             c.generated.is_some() || c.default.as_deref().is_some_and(|d| !trivial_default(d))
         })
-        || t.indexes
-            .iter()
-            .any(|i| i.predicate.is_some() || i.keys.iter().any(|k| k.starts_with('(')))
+        || t.indexes.iter().any(expression_index)
 }
 
-/// The tables whose expressions need the server, with every enum (they may use them) and without
-/// foreign keys (the referenced tables may not be part of it).
+/// An index whose spelling only the server knows: an expression key or a predicate.
+fn expression_index(i: &Index) -> bool {
+    i.predicate.is_some() || i.keys.iter().any(|k| k.starts_with('('))
+}
+
+/// The tables whose expressions need the server, with every enum (they may use them), each cut
+/// down to what the server respells (`expression_part`).
 pub fn expression_subset(models: &Catalog) -> Option<Catalog> {
     let mut sub = models.clone();
     let mut any = false;
@@ -41,24 +44,55 @@ pub fn expression_subset(models: &Catalog) -> Option<Catalog> {
         s.tables.retain(needs_server);
         any |= !s.tables.is_empty();
         for t in &mut s.tables {
-            t.foreign_keys.clear();
+            expression_part(t);
         }
     }
     any.then_some(sub)
 }
 
-/// Replaces each table of `models` that `canonical` holds by that table (as introspected from the
-/// scratch database), whole: every expression in the server's spelling. Only the foreign keys
-/// stay the models' own (the subset is created without them).
+/// Cuts `t` down to its columns (without identity or comment), checks, and the indexes with
+/// expressions or predicates: what the offline normaliser already spells as the catalog does
+/// (keys, constraints without expressions, identities, comments, foreign keys, whose referenced
+/// tables may not be there) is left out, so the scratch database creates less.
+/// `take_whole` puts it back from the models.
+fn expression_part(t: &mut Table) {
+    t.foreign_keys.clear();
+    t.primary_key = None;
+    t.uniques.clear();
+    t.comment = None;
+    t.indexes.retain(expression_index);
+    for c in &mut t.columns {
+        c.identity = None;
+        c.comment = None;
+    }
+}
+
+/// Replaces each table of `models` that `canonical` holds by that table as introspected from
+/// the scratch database (every expression in the server's spelling), with what
+/// `expression_part` left out taken back from the models.
 pub fn take_whole(models: &mut Catalog, canonical: &BTreeMap<QualName, Table>) {
     for s in &mut models.schemas {
         for t in &mut s.tables {
             let Some(c) = canonical.get(&t.name) else {
                 continue;
             };
-            let foreign_keys = std::mem::take(&mut t.foreign_keys);
-            *t = c.clone();
-            t.foreign_keys = foreign_keys;
+            let mut out = c.clone();
+            out.foreign_keys = std::mem::take(&mut t.foreign_keys);
+            out.primary_key = t.primary_key.take();
+            out.uniques = std::mem::take(&mut t.uniques);
+            out.comment = t.comment.take();
+            out.indexes
+                .extend(t.indexes.drain(..).filter(|i| !expression_index(i)));
+            out.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+            for col in &mut out.columns {
+                if let Some(m) = t.columns.iter().find(|m| m.name == col.name) {
+                    col.identity = m.identity;
+                    col.comment = m.comment.clone();
+                    // NOT NULL of primary key columns comes from the key, left out above.
+                    col.nullable = m.nullable;
+                }
+            }
+            *t = out;
         }
     }
 }
@@ -303,6 +337,77 @@ mod tests {
         ] {
             assert_eq!(qualified_identifier(bad), None, "{bad}");
         }
+    }
+
+    /// The scratch database gets only what the server respells; the rest comes back from the
+    /// models unchanged, and the server's spelling of the expressions is kept.
+    #[test]
+    fn the_subset_leaves_out_what_needs_no_server_and_take_whole_puts_it_back() {
+        use retort_schema::{types::ColumnType, Check, Identity, PrimaryKey, Unique};
+        let index = |name: &str, key: &str| Index {
+            name: name.into(),
+            unique: false,
+            keys: vec![key.into()],
+            method: "btree".into(),
+            include: Vec::new(),
+            predicate: None,
+            invalid: false,
+            nulls_not_distinct: false,
+        };
+        let mut t = Table::new(QualName::new("public", "t"));
+        let mut id = Column::new("id", ColumnType::BigInt);
+        id.nullable = false;
+        id.identity = Some(Identity::ByDefault);
+        let mut code = Column::new("code", ColumnType::Text);
+        code.comment = Some("the code".into());
+        t.columns = vec![id, code];
+        t.primary_key = Some(PrimaryKey {
+            name: "t_pkey".into(),
+            columns: vec!["id".into()],
+        });
+        t.uniques = vec![Unique {
+            name: "t_code_key".into(),
+            columns: vec!["code".into()],
+            nulls_not_distinct: false,
+        }];
+        t.checks = vec![Check {
+            name: "t_code_check".into(),
+            expr: "code <> ''".into(),
+        }];
+        t.indexes = vec![
+            index("t_code_idx", "code"),
+            index("t_lower_idx", "(lower(code))"),
+        ];
+        t.comment = Some("a table".into());
+        let mut models = Catalog::default();
+        models.schemas.push(retort_schema::Schema {
+            name: "public".into(),
+            tables: vec![t.clone()],
+            enums: Vec::new(),
+        });
+
+        let sub = expression_subset(&models).expect("a CHECK needs the server");
+        let cut = &sub.schemas[0].tables[0];
+        assert_eq!(cut.primary_key, None);
+        assert!(cut.uniques.is_empty() && cut.comment.is_none());
+        assert_eq!(cut.indexes, vec![index("t_lower_idx", "(lower(code))")]);
+        assert!(cut
+            .columns
+            .iter()
+            .all(|c| c.identity.is_none() && c.comment.is_none()));
+        assert_eq!(cut.checks, t.checks);
+
+        // What the server would read back: the cut table, nullable where no key says otherwise,
+        // and its expressions respelled.
+        let mut read_back = cut.clone();
+        read_back.columns[0].nullable = true;
+        read_back.checks[0].expr = "(code <> ''::text)".into();
+        let canonical = BTreeMap::from([(t.name.clone(), read_back)]);
+        let mut out = models.clone();
+        take_whole(&mut out, &canonical);
+        let mut want = t.clone();
+        want.checks[0].expr = "(code <> ''::text)".into();
+        assert_eq!(out.schemas[0].tables[0], want);
     }
 
     #[test]

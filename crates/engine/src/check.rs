@@ -106,6 +106,15 @@ pub fn migrations_schema(
     Ok(catalog)
 }
 
+/// What every comparison of `check` starts from: the graph, its problems and the normalised
+/// models, read once however many catalogs they are compared with.
+struct Prepared {
+    graph: retort_migrate::Graph,
+    problems: Vec<String>,
+    models: retort_model_reader::Models,
+    normalized: crate::normalize::Normalized,
+}
+
 /// Compares the models with `against`; also reports several heads and a stale `retort.sum`.
 pub fn check(
     project: &Project,
@@ -113,8 +122,22 @@ pub fn check(
     normalizer: &mut dyn Normalizer,
     progress: &mut dyn Progress,
 ) -> Result<CheckReport> {
+    let p = prepare(project, normalizer)?;
+    let (db, kind) = match against {
+        Against::Database(client) => (
+            crate::introspect(client, &project.scope)?,
+            AgainstKind::Database,
+        ),
+        Against::Migrations(provider) => (
+            migrations_schema(project, &p.graph, provider, progress)?,
+            AgainstKind::Migrations,
+        ),
+    };
+    compare(project, &p, &db, kind)
+}
+
+fn prepare(project: &Project, normalizer: &mut dyn Normalizer) -> Result<Prepared> {
     let graph = project.graph()?;
-    let scope = &project.scope;
     let mut problems = Vec::new();
     let heads = graph.heads();
     if heads.len() > 1 {
@@ -128,23 +151,32 @@ pub fn check(
         problems.push(e.to_string());
     }
     let (models, normalized, _) = read_normalized(project, normalizer)?;
-    let (db, kind) = match against {
-        Against::Database(client) => (crate::introspect(client, scope)?, AgainstKind::Database),
-        Against::Migrations(provider) => (
-            migrations_schema(project, &graph, provider, progress)?,
-            AgainstKind::Migrations,
-        ),
-    };
-    project.refuse_empty_models(&normalized.catalog, &db, kind.label())?;
-    let target = manage::overlay(&models, &normalized.catalog, &db, &project.manage);
+    Ok(Prepared {
+        graph,
+        problems,
+        models,
+        normalized,
+    })
+}
+
+/// The check report of the prepared models against `db`.
+fn compare(
+    project: &Project,
+    p: &Prepared,
+    db: &retort_schema::Catalog,
+    kind: AgainstKind,
+) -> Result<CheckReport> {
+    let (models, normalized, scope) = (&p.models, &p.normalized, &project.scope);
+    project.refuse_empty_models(&normalized.catalog, db, kind.label())?;
+    let target = manage::overlay(models, &normalized.catalog, db, &project.manage);
     let g = generate::generate_with(
-        &db,
+        db,
         &target,
-        &generate::rename_hints(&models),
+        &generate::rename_hints(models),
         &Default::default(),
         scope,
     );
-    generate::refuse_unresolved(&db, &target, &g.changes, scope)?;
+    generate::refuse_unresolved(db, &target, &g.changes, scope)?;
     let origin = |c: &Change| {
         use retort_schema::Change::*;
         let table = c.table()?.to_string();
@@ -178,13 +210,13 @@ pub fn check(
         .collect();
     Ok(CheckReport {
         format_version: 1,
-        ok: problems.is_empty() && g.is_empty(),
+        ok: p.problems.is_empty() && g.is_empty(),
         against: kind,
-        problems,
+        problems: p.problems.clone(),
         changes,
         hazards: g.up_plan.hazards().cloned().collect(),
         normalizer: normalized.normalizer,
-        fallback: normalized.fallback,
+        fallback: normalized.fallback.clone(),
     })
 }
 
@@ -242,17 +274,19 @@ pub fn check_live(
     normalizer: &mut dyn Normalizer,
     progress: &mut dyn Progress,
 ) -> Result<LiveReport> {
-    let graph = project.graph()?;
+    let p = prepare(project, normalizer)?;
+    let graph = &p.graph;
     let current = retort_migrate::Runner::new(&mut *client, &project.scope.version_table)
         .current_readonly()?;
-    let applied = retort_migrate::applied_set(&graph, &current)?;
+    let applied = retort_migrate::applied_set(graph, &current)?;
     let pending: Vec<String> = graph
         .order()
         .iter()
         .filter(|id| !applied.contains(*id))
         .cloned()
         .collect();
-    let live = check(project, Against::Database(client), normalizer, progress)?;
+    let db = crate::introspect(client, &project.scope)?;
+    let live = compare(project, &p, &db, AgainstKind::Database)?;
     // Only the models' comparison: in sync or models ahead.
     let models_only = |live: CheckReport, replay_error: Option<String>| {
         let situation = if live.changes.is_empty() {
@@ -281,7 +315,9 @@ pub fn check_live(
             replay_error: None,
         });
     }
-    let built = match check(project, Against::Migrations(provider), normalizer, progress) {
+    let built = match migrations_schema(project, graph, provider, progress)
+        .and_then(|db| compare(project, &p, &db, AgainstKind::Migrations))
+    {
         Ok(built) => built,
         // Migrations that need more than an empty database (written against one that existed
         // before them, without a baseline) cannot tell drift: the models' comparison stands.
