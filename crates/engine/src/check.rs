@@ -274,10 +274,19 @@ pub fn check_live(
     normalizer: &mut dyn Normalizer,
     progress: &mut dyn Progress,
 ) -> Result<LiveReport> {
-    let p = prepare(project, normalizer)?;
+    // The database is read on its own thread while the models are read and normalised.
+    let (p, live_state) = std::thread::scope(|s| {
+        let live = s.spawn(|| -> Result<_> {
+            let current = retort_migrate::Runner::new(&mut *client, &project.scope.version_table)
+                .current_readonly()?;
+            Ok((current, crate::introspect(client, &project.scope)?))
+        });
+        let p = prepare(project, normalizer);
+        (p, crate::autogenerate::join(live))
+    });
+    let p = p?;
+    let (current, db) = live_state?;
     let graph = &p.graph;
-    let current = retort_migrate::Runner::new(&mut *client, &project.scope.version_table)
-        .current_readonly()?;
     let applied = retort_migrate::applied_set(graph, &current)?;
     let pending: Vec<String> = graph
         .order()
@@ -285,7 +294,6 @@ pub fn check_live(
         .filter(|id| !applied.contains(*id))
         .cloned()
         .collect();
-    let db = crate::introspect(client, &project.scope)?;
     let live = compare(project, &p, &db, AgainstKind::Database)?;
     // Only the models' comparison: in sync or models ahead.
     let models_only = |live: CheckReport, replay_error: Option<String>| {
