@@ -113,6 +113,14 @@ pub fn autogenerate(
             client,
             &normalized.catalog,
         )?)
+        .chain(db.tables().filter_map(|t| {
+            let tool = retort_schema::manage::other_tool(&t.name.name)?;
+            normalized
+                .catalog
+                .table(&t.name)
+                .is_none()
+                .then(|| format!("left alone: {}, the version table of {tool}", t.name))
+        }))
         .collect();
     against(project, &models, normalized, &db, notes, timings, opts)
 }

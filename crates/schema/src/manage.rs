@@ -244,7 +244,49 @@ pub fn overlay(
             }
         }
     }
+    keep_other_tools_tables(&mut out, db);
     out
+}
+
+/// The bookkeeping tables of other migration tools, by name, with whose they are. A project
+/// moving to Retort still has them (and may keep running the old tool for a while): they are
+/// never the models' to drop.
+pub const OTHER_TOOLS_TABLES: [(&str, &str); 15] = [
+    ("alembic_version", "Alembic"),
+    ("__diesel_schema_migrations", "Diesel"),
+    ("seaql_migrations", "SeaORM"),
+    ("_sqlx_migrations", "sqlx"),
+    ("refinery_schema_history", "refinery"),
+    ("flyway_schema_history", "Flyway"),
+    ("atlas_schema_revisions", "Atlas"),
+    ("_prisma_migrations", "Prisma"),
+    ("goose_db_version", "goose"),
+    ("schema_migrations", "golang-migrate, dbmate or Rails"),
+    ("databasechangelog", "Liquibase"),
+    ("databasechangeloglock", "Liquibase"),
+    ("knex_migrations", "Knex"),
+    ("knex_migrations_lock", "Knex"),
+    ("django_migrations", "Django"),
+];
+
+/// The tool whose bookkeeping table `name` is, when it is one (`OTHER_TOOLS_TABLES`).
+pub fn other_tool(name: &str) -> Option<&'static str> {
+    OTHER_TOOLS_TABLES
+        .iter()
+        .find(|(t, _)| *t == name)
+        .map(|(_, tool)| *tool)
+}
+
+/// Keeps in `out` (the models) the other tools' tables `db` has and no model declares, as `db`
+/// has them, so the diff leaves them alone.
+fn keep_other_tools_tables(out: &mut Catalog, db: &Catalog) {
+    for t in db.tables() {
+        if other_tool(&t.name.name).is_some() && out.table(&t.name).is_none() {
+            let schema = out.schema_mut(&t.name.schema);
+            schema.tables.push(t.clone());
+            schema.tables.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
 }
 
 /// `db` with the hinted renames applied, under the differ's conditions.
