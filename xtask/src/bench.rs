@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: times model reading, introspection, diff and render on synthetic schemas of
 //! N tables against a throwaway PostgreSQL, next to the psql floor of the same catalog queries.
 
+mod alembic;
 mod cli;
 mod synth;
 
@@ -11,7 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 const USAGE: &str = "\
-cargo xtask bench [--tables N[,N..]] [--runs R] [--smoke] [--no-floor] [--no-cli]
+cargo xtask bench [--tables N[,N..]] [--runs R] [--smoke] [--no-floor] [--no-cli] [--vs-alembic]
 
   --tables N[,N..]  schema sizes in tables (default 100,1000; at least 10 each)
   --runs R          timed runs per size after one warm-up run (default 5, at least 1)
@@ -19,6 +20,11 @@ cargo xtask bench [--tables N[,N..]] [--runs R] [--smoke] [--no-floor] [--no-cli
   --no-floor        skip timing the catalog queries with psql
   --no-cli          skip timing the retort commands as processes (diff, check --live, check,
                     revision --autogenerate; each with the scratch cache off and warm)
+  --vs-alembic      also time Alembic on the same schema (SQLAlchemy metadata generated next to
+                    the models; Alembic, SQLAlchemy and psycopg2 installed with pip into
+                    target/bench/alembic-venv on first use), paired with Retort's commands; it
+                    checks that Alembic finds nothing in (a) and the planted tables in (b).
+                    Without Python it says so and runs the rest
 
 Builds and runs the measured code in release mode. Uses DATABASE_URL if set, else starts a
 throwaway PostgreSQL. Prints a table per size and writes it to target/bench/bench-<N>.json.";
@@ -30,6 +36,7 @@ struct Options {
     smoke: bool,
     floor: bool,
     cli: bool,
+    vs_alembic: bool,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -39,6 +46,7 @@ fn parse(args: &[String]) -> Result<Options> {
         smoke: false,
         floor: true,
         cli: true,
+        vs_alembic: false,
     };
     let mut tables = None;
     let mut runs = None;
@@ -82,8 +90,12 @@ fn parse(args: &[String]) -> Result<Options> {
             "--smoke" if inline.is_none() => opts.smoke = true,
             "--no-floor" if inline.is_none() => opts.floor = false,
             "--no-cli" if inline.is_none() => opts.cli = false,
+            "--vs-alembic" if inline.is_none() => opts.vs_alembic = true,
             _ => bail!("unknown argument `{arg}`\n\n{USAGE}"),
         }
+    }
+    if opts.vs_alembic && !opts.cli {
+        bail!("--vs-alembic compares with the retort commands: it cannot go with --no-cli");
     }
     if opts.smoke {
         opts.tables = vec![50];
@@ -163,12 +175,26 @@ pub fn bench_inner(args: &[String]) -> Result<()> {
     }
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let alembic = if opts.vs_alembic {
+        match alembic::setup(&out_dir)? {
+            Ok(a) => {
+                eprintln!("xtask: comparing with {}", a.version);
+                Some(a)
+            }
+            Err(why) => {
+                println!("--vs-alembic: {why}; the Alembic comparison is skipped, the rest runs");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let (mut cluster, server) = crate::server()?;
     let mut peak_kib = 0;
     let mut reports = Vec::new();
     let mut result = Ok(());
     for &n in &opts.tables {
-        match bench_size(&server, n, &opts, &out_dir) {
+        match bench_size(&server, n, &opts, &out_dir, alembic.as_ref()) {
             Ok(r) => {
                 peak_kib = peak_kib.max(r.process_peak_kib);
                 reports.push(r);
@@ -686,6 +712,8 @@ struct SizeReport {
     load: (Option<f64>, Option<f64>),
     /// The commands as processes, when timed.
     cli: Option<cli::CliReport>,
+    /// Alembic's commands paired with Retort's, and Alembic's version, when compared.
+    alembic: Option<(String, Vec<alembic::Pair>)>,
 }
 
 impl SizeReport {
@@ -701,7 +729,13 @@ impl SizeReport {
     }
 }
 
-fn bench_size(server: &str, n: usize, opts: &Options, out_dir: &Path) -> Result<SizeReport> {
+fn bench_size(
+    server: &str,
+    n: usize,
+    opts: &Options,
+    out_dir: &Path,
+    alembic: Option<&alembic::Alembic>,
+) -> Result<SizeReport> {
     let process_peak_before = vm_hwm_kib().unwrap_or(0);
     let t = Instant::now();
     let synth = synth::generate(n);
@@ -758,6 +792,7 @@ fn bench_size(server: &str, n: usize, opts: &Options, out_dir: &Path) -> Result<
         model_files,
         load: (load_average(), None),
         cli: None,
+        alembic: None,
     };
     let warmups = usize::from(!opts.smoke);
     for run in 0..warmups + opts.runs {
@@ -808,6 +843,10 @@ fn bench_size(server: &str, n: usize, opts: &Options, out_dir: &Path) -> Result<
             );
         }
         report.cli = Some(r);
+        if let Some(a) = alembic {
+            let pairs = alembic::compare(a, &gen_dir, &synth, &db.url, &cli::binary()?, opts.runs)?;
+            report.alembic = Some((a.version.clone(), pairs));
+        }
     }
     drop(db);
 
@@ -902,6 +941,34 @@ fn print_size(
     if let Some(c) = &r.cli {
         print_cli(c);
     }
+    if let Some((version, pairs)) = &r.alembic {
+        print_alembic(version, pairs);
+    }
+}
+
+/// Alembic next to Retort: paired runs, medians and their ratio.
+fn print_alembic(version: &str, pairs: &[alembic::Pair]) {
+    println!(
+        "\n{version} vs retort (scratch cache warm), paired runs, wall ms, min / median / max"
+    );
+    println!(
+        "{:<48}| {:<28}| {:<28}| {:>8}",
+        "command", "Alembic", "Retort", "ratio"
+    );
+    println!("{}", "-".repeat(48 + 30 + 30 + 9));
+    for p in pairs {
+        let (a, r) = (Stat::of(&p.alembic), Stat::of(&p.retort));
+        println!(
+            "{:<48}| {:<28}| {:<28}| {:>7.1}x",
+            p.label,
+            a.cell(),
+            r.cell(),
+            a.median / r.median
+        );
+    }
+    println!(
+        "Alembic found no difference in (a) and differences on exactly the planted tables in (b)"
+    );
 }
 
 /// The commands as processes: wall time with the scratch cache off and warm.
@@ -972,6 +1039,15 @@ fn size_json(
             })).collect::<Vec<_>>(),
         },
         "psql_floor": floor,
+        "vs_alembic": r.alembic.as_ref().map(|(version, pairs)| serde_json::json!({
+            "alembic": version,
+            "pairs": pairs.iter().map(|p| serde_json::json!({
+                "command": p.label,
+                "alembic": Stat::of(&p.alembic).json(&p.alembic),
+                "retort": Stat::of(&p.retort).json(&p.retort),
+                "ratio": round3(Stat::of(&p.alembic).median / Stat::of(&p.retort).median),
+            })).collect::<Vec<_>>(),
+        })),
         "cli": r.cli.as_ref().map(|c| c.rows.iter().map(|(key, label, off, warm)| {
             (key.to_string(), serde_json::json!({
                 "command": label,
@@ -1040,6 +1116,22 @@ fn print_summary(reports: &[SizeReport]) {
                 .unwrap_or_else(|| "-".into()),
             format!("{:.0} MiB", rss as f64 / 1024.0),
         );
+    }
+    if reports.iter().all(|r| r.alembic.is_some()) {
+        println!("\nAlembic / Retort (cache warm): median wall ms and ratio");
+        for r in reports {
+            for p in r.alembic.iter().flat_map(|(_, p)| p) {
+                let (a, b) = (Stat::of(&p.alembic).median, Stat::of(&p.retort).median);
+                println!(
+                    "{:>7} | {:<48} | {:>9} | {:>9} | {:>6.1}x",
+                    r.n,
+                    p.label,
+                    ms(a),
+                    ms(b),
+                    a / b
+                );
+            }
+        }
     }
     if reports.iter().all(|r| r.cli.is_some()) {
         println!("\nretort as a process: medians in ms, cache off / warm");

@@ -240,14 +240,14 @@ pub fn run(
 
 /// The migrations directory as it was before the timed runs, restored after each (so every
 /// `revision` run starts from the same files).
-struct Files {
+pub struct Files {
     dir: PathBuf,
     entries: Vec<std::ffi::OsString>,
     sum: Vec<u8>,
 }
 
 impl Files {
-    fn take(project: &Path) -> Result<Files> {
+    pub fn take(project: &Path) -> Result<Files> {
         let dir = project.join("migrations");
         Ok(Files {
             entries: Self::list(&dir)?,
@@ -265,7 +265,7 @@ impl Files {
         Ok(v)
     }
 
-    fn restore(&self) -> Result<()> {
+    pub fn restore(&self) -> Result<()> {
         for e in Self::list(&self.dir)? {
             if !self.entries.contains(&e) {
                 std::fs::remove_dir_all(self.dir.join(&e))?;
