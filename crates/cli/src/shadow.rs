@@ -81,7 +81,7 @@ pub struct Scratches {
     /// The configured database, when there is one (its major version picks the shadow's).
     target: Option<String>,
     /// What the configured database answered, asked once.
-    facts: OnceCell<Option<(Option<u32>, Vec<String>)>>,
+    facts: OnceCell<Option<Facts>>,
     resolved: OnceCell<std::result::Result<Resolved, String>>,
     cache: Option<ScratchCache>,
 }
@@ -125,29 +125,50 @@ impl ScratchProvider for Scratches {
 
     /// The major version the scratch databases run, without starting anything: the configured
     /// database's (the shadow runs the same, or the fallback is that server), else the newest
-    /// local server binaries'; with `[shadow] url`, that server's.
+    /// local server binaries'; with `[shadow] url`, that server's. With the extensions they get.
     fn identity(&self) -> Result<String> {
-        if let Some(r) = self.resolved.get().and_then(|r| r.as_ref().ok()) {
-            return match r {
-                Resolved::Shadow { handle, .. } => Ok(format!("PostgreSQL {}", handle.major())),
-                Resolved::Server { server, .. } => server.identity(),
-            };
-        }
-        match &self.how {
-            How::Url(server) => server.identity(),
-            How::Auto(_) => match self.facts().and_then(|f| f.0) {
-                Some(major) => Ok(format!("PostgreSQL {major}")),
-                None => Ok(format!(
-                    "PostgreSQL {}",
-                    retort_shadow::installed_major(None)?
-                )),
-            },
-        }
+        let server = if let Some(r) = self.resolved.get().and_then(|r| r.as_ref().ok()) {
+            match r {
+                Resolved::Shadow { handle, .. } => format!("PostgreSQL {}", handle.major()),
+                Resolved::Server { server, .. } => server.identity()?,
+            }
+        } else {
+            match &self.how {
+                How::Url(server) => server.identity()?,
+                How::Auto(_) => match self.facts().and_then(|f| f.major) {
+                    Some(major) => format!("PostgreSQL {major}"),
+                    None => format!("PostgreSQL {}", retort_shadow::installed_major(None)?),
+                },
+            }
+        };
+        let ext: Vec<String> = self
+            .extensions()
+            .iter()
+            .map(|(s, n)| format!("{s}.{n}"))
+            .collect();
+        Ok(format!("{server} extensions [{}]", ext.join(",")))
+    }
+
+    fn extensions(&self) -> Vec<(String, String)> {
+        self.facts()
+            .map(|f| f.extensions.clone())
+            .unwrap_or_default()
     }
 }
 
+/// What the configured database says about itself, for the scratch databases.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    /// `server_version_num / 10000`.
+    major: Option<u32>,
+    /// Its roles (created NOLOGIN on the shadow).
+    roles: Vec<String>,
+    /// Its extensions but plpgsql, as (schema, name).
+    extensions: Vec<(String, String)>,
+}
+
 impl Scratches {
-    fn facts(&self) -> Option<&(Option<u32>, Vec<String>)> {
+    fn facts(&self) -> Option<&Facts> {
         self.facts
             .get_or_init(|| self.target.as_deref().and_then(server_facts))
             .as_ref()
@@ -189,7 +210,7 @@ impl Scratches {
             }
             How::Auto(cfg) => cfg,
         };
-        let (major, roles) = self.facts().cloned().unwrap_or_default();
+        let Facts { major, roles, .. } = self.facts().cloned().unwrap_or_default();
         let opts = cfg.options(major).expect("auto");
         match Shadow::ensure(&opts) {
             Ok(handle) => {
@@ -293,9 +314,9 @@ fn cache_dir(cfg: &crate::config::Config) -> Option<std::path::PathBuf> {
     Some(base.join(name))
 }
 
-/// The major version of the server at `url` (`server_version_num / 10000`) and its roles, when
-/// it answers.
-fn server_facts(url: &str) -> Option<(Option<u32>, Vec<String>)> {
+/// The major version of the server at `url` (`server_version_num / 10000`), its roles and its
+/// extensions, when it answers.
+fn server_facts(url: &str) -> Option<Facts> {
     let mut client = crate::connect(url).ok()?;
     let row = client
         .query_typed_one("SELECT current_setting('server_version_num')::int", &[])
@@ -308,7 +329,20 @@ fn server_facts(url: &str) -> Option<(Option<u32>, Vec<String>)> {
         )
         .map(|rows| rows.iter().map(|r| r.get(0)).collect())
         .unwrap_or_default();
-    Some((major, roles))
+    let extensions = client
+        .query_typed(
+            "SELECT n.nspname::text, e.extname::text FROM pg_extension e \
+             JOIN pg_namespace n ON n.oid = e.extnamespace \
+             WHERE e.extname <> 'plpgsql' ORDER BY 2",
+            &[],
+        )
+        .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        .unwrap_or_default();
+    Some(Facts {
+        major,
+        roles,
+        extensions,
+    })
 }
 
 /// Makes the target's roles exist on the shadow cluster (NOLOGIN), so migrations that grant to

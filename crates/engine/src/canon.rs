@@ -114,20 +114,51 @@ pub fn canonicalize(
     let Some(sub) = expression_subset(models) else {
         return Ok(models.clone());
     };
-    let canonical = canonical_tables(scratch, &sub, origins, scope)?;
+    let canonical = canonical_tables(scratch, &sub, origins, scope, &[])?;
     let mut out = models.clone();
     take_whole(&mut out, &canonical);
     Ok(out)
 }
 
 /// Creates `sub` (an `expression_subset`, or part of one) in `scratch`, an empty throwaway
-/// database, and returns its tables as the server reads them back, by name.
+/// database, and returns its tables as the server reads them back, by name. `extensions`
+/// (schema, name) are created first where the server can; those it cannot are named in the
+/// error should a model statement then be refused.
 pub fn canonical_tables(
     scratch: &mut postgres::Client,
     sub: &Catalog,
     origins: &BTreeMap<String, Span>,
     scope: &Scope,
+    extensions: &[(String, String)],
 ) -> Result<BTreeMap<QualName, Table>> {
+    let mut unavailable = Vec::new();
+    for (schema, name) in extensions {
+        let mut tx = scratch.transaction()?;
+        let created = tx
+            .query_typed(
+                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
+                &[],
+            )
+            .and_then(|_| {
+                tx.query_typed(
+                    &format!(
+                        "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} CASCADE",
+                        quote_ident(name),
+                        quote_ident(schema)
+                    ),
+                    &[],
+                )
+            });
+        match created {
+            Ok(_) => tx.commit()?,
+            Err(e) => {
+                let why = e
+                    .as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_string());
+                unavailable.push(format!("{name} ({why})"));
+            }
+        }
+    }
     let all = Scope {
         schemas: sub.schemas.iter().map(|s| s.name.clone()).collect(),
         include: Vec::new(),
@@ -162,7 +193,17 @@ pub fn canonical_tables(
             let plan = retort_render::plan(std::slice::from_ref(change), &Default::default());
             for st in plan.statements {
                 if let Err(e) = tx.query_typed(&st.sql, &[]) {
-                    return Err(rejected(change, &st.sql, &e, origins));
+                    let err = rejected(change, &st.sql, &e, origins);
+                    if unavailable.is_empty() {
+                        return Err(err);
+                    }
+                    return Err(err.context(format!(
+                        "the database has extensions the scratch database cannot create: {}; \
+                         install them for the scratch server's PostgreSQL (e.g. the \
+                         postgresql-contrib package or the extension's own), or set [shadow] url \
+                         to a server that has them",
+                        unavailable.join(", ")
+                    )));
                 }
             }
         }

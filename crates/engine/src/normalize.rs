@@ -119,6 +119,7 @@ impl<P: ScratchProvider> Normalizer for Server<P> {
                 &missing,
                 &models.origins,
                 scope,
+                &self.scratch.extensions(),
             )?);
         }
         if let Some((cache, keys)) = &cache {

@@ -29,6 +29,13 @@ pub trait ScratchProvider {
         let scratch = self.create()?;
         server_identity(&mut scratch.connect()?)
     }
+
+    /// The extensions of the database being compared with, as (schema, name): the scratch
+    /// databases that canonicalise model expressions create them too, where the server can, so
+    /// the models may use their types and functions. None by default.
+    fn extensions(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 impl<P: ScratchProvider + ?Sized> ScratchProvider for &P {
@@ -40,6 +47,9 @@ impl<P: ScratchProvider + ?Sized> ScratchProvider for &P {
     }
     fn identity(&self) -> Result<String> {
         (**self).identity()
+    }
+    fn extensions(&self) -> Vec<(String, String)> {
+        (**self).extensions()
     }
 }
 

@@ -19,10 +19,12 @@ pub fn setup(out_dir: &Path) -> Result<std::result::Result<Alembic, String>> {
     let python3 = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
     match Command::new(&python3).arg("--version").output() {
         Ok(o) if o.status.success() => {}
-        _ => return Ok(Err(format!(
+        _ => {
+            return Ok(Err(format!(
             "no Python ({} --version failed); set PYTHON to an interpreter to compare with Alembic",
             python3.to_string_lossy()
-        ))),
+        )))
+        }
     }
     let venv = out_dir.join("alembic-venv");
     let python = venv.join("bin").join("python");
