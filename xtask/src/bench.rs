@@ -346,6 +346,7 @@ fn pipeline(url: &str, paths: &[PathBuf], scope: &Scope, check: bool) -> Result<
         naming: Default::default(),
         manage: Default::default(),
         migrations_dir: dir.join("migrations"),
+        cache: None,
     };
     let start = Instant::now();
     let report = retort_engine::autogenerate(

@@ -148,6 +148,7 @@ pub fn project(cfg: &config::Config) -> retort_engine::Project {
         naming: cfg.naming.clone(),
         manage: cfg.manage.clone(),
         migrations_dir: cfg.migrations_dir.clone(),
+        cache: shadow::cache_dir(cfg).map(retort_engine::cache::ScratchCache::new),
     }
 }
 

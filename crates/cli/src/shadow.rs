@@ -292,7 +292,7 @@ pub fn scratches(cfg: &crate::config::Config) -> Result<Scratches> {
 /// This project's cache of scratch results: `RETORT_CACHE_DIR` (or `$XDG_CACHE_HOME/retort/cache`,
 /// `~/.cache/retort/cache`), one directory per project (a hash of the directory of its
 /// retort.toml). `None` when `RETORT_CACHE=off` or no base directory can be found.
-fn cache_dir(cfg: &crate::config::Config) -> Option<std::path::PathBuf> {
+pub fn cache_dir(cfg: &crate::config::Config) -> Option<std::path::PathBuf> {
     if std::env::var("RETORT_CACHE").is_ok_and(|v| v == "off" || v == "0") {
         return None;
     }

@@ -109,6 +109,59 @@ impl ScratchCache {
     }
 }
 
+impl ScratchCache {
+    /// The models stored under `key`, when they are the stored ones.
+    pub(crate) fn models(&self, key: &str) -> Option<retort_model_reader::Models> {
+        #[derive(Deserialize)]
+        struct In {
+            format: u32,
+            key: String,
+            models: retort_model_reader::Models,
+        }
+        self.read::<In>("models.json")
+            .filter(|f| f.format == FORMAT && f.key == key)
+            .map(|f| f.models)
+    }
+
+    pub(crate) fn store_models(&self, key: &str, models: &retort_model_reader::Models) {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            format: u32,
+            key: &'a str,
+            models: &'a retort_model_reader::Models,
+        }
+        self.write(
+            "models.json",
+            &Out {
+                format: FORMAT,
+                key,
+                models,
+            },
+        );
+    }
+}
+
+/// The key of the models read from `files` (their contents) under the names `used` (what
+/// messages and origins say) with `options`; `None` when a file cannot be read (reading it
+/// again reports that).
+pub(crate) fn models_key(
+    files: &[PathBuf],
+    used: &[PathBuf],
+    options: &retort_model_reader::ReadOptions,
+) -> Option<String> {
+    let mut parts: Vec<Vec<u8>> = vec![
+        build().into_bytes(),
+        b"models".to_vec(),
+        format!("{options:?}").into_bytes(),
+    ];
+    for (f, u) in files.iter().zip(used) {
+        parts.push(u.as_os_str().as_encoded_bytes().to_vec());
+        parts.push(std::fs::read(f).ok()?);
+    }
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    Some(hash(&parts))
+}
+
 /// What every key starts with: the cache format, the Retort version and this executable's size
 /// and modification time (a rebuilt Retort may read catalogs differently).
 fn build() -> String {

@@ -6,6 +6,7 @@ use retort_model_reader::{ModelErrors, Models, ReadOptions};
 use retort_schema::{Catalog, NamingConvention, Scope};
 use std::path::PathBuf;
 
+use crate::cache::ScratchCache;
 use crate::manage::Manage;
 
 /// Where the models come from.
@@ -32,6 +33,9 @@ pub struct Project {
     pub manage: Manage,
     /// Where the migrations are (`<id>/up.sql`, `down.sql`, `retort.sum`).
     pub migrations_dir: PathBuf,
+    /// Where the models as read are kept between runs (`cache`), so unchanged model files are
+    /// not parsed again; `None`: always parsed.
+    pub cache: Option<ScratchCache>,
 }
 
 impl Project {
@@ -45,6 +49,7 @@ impl Project {
             naming: NamingConvention::default(),
             manage: Manage::default(),
             migrations_dir: PathBuf::from("migrations"),
+            cache: None,
         }
     }
 
@@ -82,11 +87,26 @@ impl Project {
                     .ok()
                     .and_then(|d| d.canonicalize().ok())
                     == root.canonicalize().ok();
-                if cwd_is_root {
-                    retort_model_reader::read_files(&rel, &self.read)
-                } else {
-                    retort_model_reader::read_files(&files, &self.read)
-                }?
+                let used = if cwd_is_root { &rel } else { &files };
+                let key = self
+                    .cache
+                    .as_ref()
+                    .and_then(|_| crate::cache::models_key(&files, used, &self.read));
+                let cached = self
+                    .cache
+                    .as_ref()
+                    .zip(key.as_deref())
+                    .and_then(|(c, k)| c.models(k));
+                match cached {
+                    Some(m) => m,
+                    None => {
+                        let m = retort_model_reader::read_files(used, &self.read)?;
+                        if let (Some(c), Some(k)) = (&self.cache, &key) {
+                            c.store_models(k, &m);
+                        }
+                        m
+                    }
+                }
             }
         };
         self.naming.apply(&mut models.catalog);

@@ -37,7 +37,9 @@ impl Default for ReadOptions {
 
 /// A position in a model file: 1-based line and column (columns count characters).
 /// Line 0 means the error concerns the whole file or pattern, with no position inside it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Span {
     pub file: String,
     pub line: usize,
@@ -55,7 +57,7 @@ impl fmt::Display for Span {
 }
 
 /// A `renamed_from` hint: table `table` (or its column `column`) used to be called `from`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RenameHint {
     pub table: QualName,
     pub column: Option<String>,
@@ -64,7 +66,9 @@ pub struct RenameHint {
 
 /// The model dialect a table was declared in: it decides which properties the models can state
 /// (what a dialect cannot express is left to the database, see the adoption policy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Dialect {
     /// `#[derive(Table)]` / `#[derive(DbEnum)]`: Retort's own attributes, which can say everything.
     Native,
@@ -76,7 +80,7 @@ pub enum Dialect {
 }
 
 /// What the model files declare.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Models {
     /// Canonical catalog (see `Catalog::canonicalize`); columns in field order.
     pub catalog: Catalog,
@@ -91,7 +95,7 @@ pub struct Models {
 }
 
 /// An enum label that used to be spelled `from` and is now `to`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnumValueRename {
     pub enum_type: QualName,
     pub from: String,
