@@ -20,6 +20,8 @@ const FORMAT: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScratchCache {
     dir: PathBuf,
+    /// What every key starts with (`build_id`), worked out once.
+    build: std::sync::OnceLock<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -37,7 +39,14 @@ struct ReplayFile {
 
 impl ScratchCache {
     pub fn new(dir: impl Into<PathBuf>) -> ScratchCache {
-        ScratchCache { dir: dir.into() }
+        ScratchCache {
+            dir: dir.into(),
+            build: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn build(&self) -> &str {
+        self.build.get_or_init(|| build_id(&self.dir))
     }
 
     pub fn dir(&self) -> &Path {
@@ -145,12 +154,13 @@ impl ScratchCache {
 /// messages and origins say) with `options`; `None` when a file cannot be read (reading it
 /// again reports that).
 pub(crate) fn models_key(
+    cache: &ScratchCache,
     files: &[PathBuf],
     used: &[PathBuf],
     options: &retort_model_reader::ReadOptions,
 ) -> Option<String> {
     let mut parts: Vec<Vec<u8>> = vec![
-        build().into_bytes(),
+        cache.build().as_bytes().to_vec(),
         b"models".to_vec(),
         format!("{options:?}").into_bytes(),
     ];
@@ -162,21 +172,52 @@ pub(crate) fn models_key(
     Some(hash(&parts))
 }
 
-/// What every key starts with: the cache format, the Retort version and this executable's size
-/// and modification time (a rebuilt Retort may read catalogs differently).
-fn build() -> String {
-    let exe = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| {
-            let modified = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            format!("{}:{modified}", m.len())
-        })
-        .unwrap_or_default();
-    format!("{FORMAT}/{}/{exe}", env!("CARGO_PKG_VERSION"))
+/// What every key starts with: the cache format, the Retort version and a SHA-256 of this
+/// executable (a rebuilt Retort may read catalogs differently; the same binary installed again
+/// keeps its cache, as in CI). The hash is stored in `dir/build.json` with the executable's size
+/// and modification time, so it is computed once per installed binary; without an executable
+/// to read, its size and time stand in.
+fn build_id(dir: &Path) -> String {
+    #[derive(Serialize, Deserialize, PartialEq)]
+    struct Stamp {
+        len: u64,
+        modified: u128,
+        sha256: String,
+    }
+    let exe = std::env::current_exe().ok();
+    let meta = exe.as_ref().and_then(|e| std::fs::metadata(e).ok());
+    let (len, modified) = meta.map_or((0, 0), |m| {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        (m.len(), modified)
+    });
+    let path = dir.join("build.json");
+    let stored = std::fs::read(&path)
+        .ok()
+        .and_then(|t| serde_json::from_slice::<Stamp>(&t).ok())
+        .filter(|s| s.len == len && s.modified == modified);
+    let sha = match stored {
+        Some(s) => s.sha256,
+        None => match exe.as_ref().and_then(|e| std::fs::read(e).ok()) {
+            Some(bytes) => {
+                let sha = hash(&[&bytes]);
+                ScratchCache::new(dir).write(
+                    "build.json",
+                    &Stamp {
+                        len,
+                        modified,
+                        sha256: sha.clone(),
+                    },
+                );
+                sha
+            }
+            None => format!("{len}:{modified}"),
+        },
+    };
+    format!("{FORMAT}/{}/{sha}", env!("CARGO_PKG_VERSION"))
 }
 
 /// SHA-256 over length-prefixed parts, hex.
@@ -195,12 +236,13 @@ fn hash(parts: &[&[u8]]) -> String {
 /// The keys of the canonical form of each of `tables` on the server `identity`: the table as the
 /// models declare it, every enum (an expression may name any), and the version table's name.
 pub(crate) fn canon_keys<'a>(
+    cache: &ScratchCache,
     identity: &str,
     tables: impl IntoIterator<Item = &'a Table>,
     enums: &[&Enum],
     scope: &Scope,
 ) -> Vec<String> {
-    let build = build();
+    let build = cache.build();
     let enums = serde_json::to_vec(enums).unwrap_or_default();
     tables
         .into_iter()
@@ -220,7 +262,12 @@ pub(crate) fn canon_keys<'a>(
 
 /// The key of the schema the migrations of `graph` build on the server `identity`, read with
 /// `scope`: every migration's id, parents and checksum, in the graph's order.
-pub(crate) fn replay_key(identity: &str, graph: &retort_migrate::Graph, scope: &Scope) -> String {
+pub(crate) fn replay_key(
+    cache: &ScratchCache,
+    identity: &str,
+    graph: &retort_migrate::Graph,
+    scope: &Scope,
+) -> String {
     let mut migrations = String::new();
     for m in graph.iter() {
         migrations.push_str(&m.id);
@@ -232,7 +279,7 @@ pub(crate) fn replay_key(identity: &str, graph: &retort_migrate::Graph, scope: &
     }
     let scope = serde_json::to_vec(scope).unwrap_or_default();
     hash(&[
-        build().as_bytes(),
+        cache.build().as_bytes(),
         b"replay",
         identity.as_bytes(),
         migrations.as_bytes(),
@@ -251,7 +298,11 @@ mod tests {
         let t = Table::new(QualName::new("public", "t"));
         let mut u = t.clone();
         u.comment = Some("x".into());
-        let k = |id: &str, t: &Table, e: &[&Enum], s: &Scope| canon_keys(id, [t], e, s).remove(0);
+        let dir = std::env::temp_dir().join(format!("retort-keys-test-{}", std::process::id()));
+        let cache = ScratchCache::new(&dir);
+        let k = |id: &str, t: &Table, e: &[&Enum], s: &Scope| {
+            canon_keys(&cache, id, [t], e, s).remove(0)
+        };
         let base = k("15", &t, &[], &scope);
         assert_eq!(base, k("15", &t, &[], &scope));
         assert_ne!(base, k("16", &t, &[], &scope));
@@ -266,6 +317,11 @@ mod tests {
             ..Scope::default()
         };
         assert_ne!(base, k("15", &t, &[], &other));
+        // The build stamp is written once and read back: the same key in a new cache object.
+        assert!(dir.join("build.json").is_file());
+        let again = ScratchCache::new(&dir);
+        assert_eq!(base, canon_keys(&again, "15", [&t], &[], &scope).remove(0));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

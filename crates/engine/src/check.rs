@@ -85,7 +85,7 @@ pub fn migrations_schema(
         let identity = provider.identity().ok()?;
         Some((
             c,
-            crate::cache::replay_key(&identity, graph, &project.scope),
+            crate::cache::replay_key(c, &identity, graph, &project.scope),
         ))
     });
     if let Some((cache, key)) = &cached {

@@ -86,7 +86,7 @@ impl<P: ScratchProvider> Normalizer for Server<P> {
                 let enums: Vec<&Enum> = sub.schemas.iter().flat_map(|s| &s.enums).collect();
                 (
                     c,
-                    crate::cache::canon_keys(&identity, sub.tables(), &enums, scope),
+                    crate::cache::canon_keys(c, &identity, sub.tables(), &enums, scope),
                 )
             });
         let mut canonical: BTreeMap<QualName, Table> = BTreeMap::new();

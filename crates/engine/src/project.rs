@@ -91,7 +91,7 @@ impl Project {
                 let key = self
                     .cache
                     .as_ref()
-                    .and_then(|_| crate::cache::models_key(&files, used, &self.read));
+                    .and_then(|c| crate::cache::models_key(c, &files, used, &self.read));
                 let cached = self
                     .cache
                     .as_ref()
