@@ -167,7 +167,8 @@ pub fn canonical_tables(
     };
     // One statement at a time from the plan, each sent as one extended-protocol query: the server
     // itself refuses a text that holds more than one command, so nothing is ever split at `;`.
-    let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(sub));
+    let (created, copies) = distinct_shapes(sub);
+    let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(&created));
     let mut tx = scratch.transaction()?;
     // Sequences the models use in defaults but do not declare (Retort does not manage them):
     // the scratch database needs them for the defaults to be accepted.
@@ -210,12 +211,76 @@ pub fn canonical_tables(
         tx.commit()?;
     }
     let canonical = crate::introspect(scratch, &all)?;
-    Ok(canonical
+    let mut out: BTreeMap<QualName, Table> = canonical
         .schemas
         .into_iter()
         .flat_map(|s| s.tables)
         .map(|t| (t.name.clone(), t))
-        .collect())
+        .collect();
+    for (copy, of) in copies {
+        let Some(c) = out.get(&of.name) else {
+            continue;
+        };
+        let c = renamed_like(c, of, copy);
+        out.insert(copy.name.clone(), c);
+    }
+    Ok(out)
+}
+
+/// `t` with its name and the names of its checks and indexes blanked: tables with the same shape
+/// get the same spelling from the server, whatever they are called.
+fn shape(t: &Table) -> String {
+    let mut t = t.clone();
+    t.name.name.clear();
+    for c in &mut t.checks {
+        c.name.clear();
+    }
+    for i in &mut t.indexes {
+        i.name.clear();
+    }
+    serde_json::to_string(&t).unwrap_or_default()
+}
+
+/// `sub` with one table per shape (the first of each), and every other table paired with the
+/// created one of its shape: the scratch database creates far fewer tables when many look alike.
+fn distinct_shapes(sub: &Catalog) -> (Catalog, Vec<(&Table, &Table)>) {
+    let mut firsts: std::collections::HashMap<String, &Table> = Default::default();
+    let mut copies = Vec::new();
+    let mut created = sub.clone();
+    for t in sub.tables() {
+        match firsts.entry(shape(t)) {
+            std::collections::hash_map::Entry::Occupied(e) => copies.push((t, *e.get())),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(t);
+            }
+        }
+    }
+    let copied: std::collections::HashSet<&QualName> =
+        copies.iter().map(|(t, _)| &t.name).collect();
+    for s in &mut created.schemas {
+        s.tables.retain(|t| !copied.contains(&t.name));
+    }
+    (created, copies)
+}
+
+/// The server's spelling `canonical` of the table `of`, given to `copy` (the same shape): its
+/// name, and the names of its checks and indexes, position by position.
+fn renamed_like(canonical: &Table, of: &Table, copy: &Table) -> Table {
+    let mut c = canonical.clone();
+    c.name = copy.name.clone();
+    for check in &mut c.checks {
+        if let Some(i) = of.checks.iter().position(|k| k.name == check.name) {
+            check.name = copy.checks[i].name.clone();
+        }
+    }
+    for index in &mut c.indexes {
+        if let Some(i) = of.indexes.iter().position(|k| k.name == index.name) {
+            index.name = copy.indexes[i].name.clone();
+        }
+    }
+    c.checks.sort_by(|a, b| a.name.cmp(&b.name));
+    c.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    c
 }
 
 /// The sequences named by `nextval('...')` in the defaults of `models`, as (schema, name). Only
@@ -449,6 +514,49 @@ mod tests {
         let mut want = t.clone();
         want.checks[0].expr = "(code <> ''::text)".into();
         assert_eq!(out.schemas[0].tables[0], want);
+    }
+
+    /// Tables alike but for their names are created once; each gets the server's spelling under
+    /// its own names.
+    #[test]
+    fn tables_of_one_shape_are_created_once_and_renamed_back() {
+        use retort_schema::{types::ColumnType, Check};
+        let table = |name: &str, check: &str, expr: &str| {
+            let mut t = Table::new(QualName::new("public", name));
+            t.columns = vec![Column::new("n", ColumnType::Integer)];
+            t.checks = vec![Check {
+                name: check.into(),
+                expr: expr.into(),
+            }];
+            t
+        };
+        let mut sub = Catalog::default();
+        sub.schemas.push(retort_schema::Schema {
+            name: "public".into(),
+            tables: vec![
+                table("a", "a_n_check", "n > 0"),
+                table("b", "b_positive", "n > 0"),
+                table("c", "c_n_check", "n > 1"),
+            ],
+            enums: Vec::new(),
+        });
+        let (created, copies) = distinct_shapes(&sub);
+        let names: Vec<&str> = created.tables().map(|t| t.name.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(copies.len(), 1);
+        let (copy, of) = copies[0];
+        assert_eq!((copy.name.name.as_str(), of.name.name.as_str()), ("b", "a"));
+        let mut read_back = of.clone();
+        read_back.checks[0].expr = "(n > 0)".into();
+        let got = renamed_like(&read_back, of, copy);
+        assert_eq!(got.name, copy.name);
+        assert_eq!(
+            got.checks,
+            vec![Check {
+                name: "b_positive".into(),
+                expr: "(n > 0)".into()
+            }]
+        );
     }
 
     #[test]
