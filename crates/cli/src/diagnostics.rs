@@ -20,6 +20,11 @@ pub fn labelled(style: Style, label: &str, text: &str) -> String {
     format!("{style}{label}:{style:#} {text}")
 }
 
+/// A `warning:` line on stderr.
+pub fn warn(text: &str) {
+    anstream::eprintln!("{}", labelled(WARNING, "warning", text));
+}
+
 /// A progress bar on stderr for `len` steps of long work (replaying migrations). indicatif draws
 /// nothing when stderr is not a terminal, so logs and CI output stay clean.
 pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use retort::config::{self, Config};
+use retort::diagnostics::warn;
+use retort::shadow::scratches;
 use retort_migrate as migrate;
 
 /// Schema-diff autogenerate and migrations for PostgreSQL, driven by annotated Rust structs.
@@ -806,12 +808,6 @@ fn read_models(cfg: &Config) -> anyhow::Result<retort::model_reader::Models> {
     retort::read_models(cfg).map_err(anyhow::Error::new)
 }
 
-/// Where this run's scratch databases go (`[shadow]`: the private cluster by default), decided
-/// when the first is needed; a fallback to the configured server is warned about then.
-fn scratches(cfg: &Config) -> anyhow::Result<retort::shadow::Scratches> {
-    retort::shadow::scratches(cfg)
-}
-
 /// The server normaliser on `scratches` (see `retort_engine::canon`). Where no scratch database
 /// can be made, it falls back to the offline normaliser and says why.
 fn normalizer(
@@ -828,14 +824,6 @@ fn warn_fallback(fallback: &Option<String>) {
             retort::redact(e)
         ));
     }
-}
-
-/// A `warning:` line on stderr.
-fn warn(text: &str) {
-    anstream::eprintln!(
-        "{}",
-        retort::diagnostics::labelled(retort::diagnostics::WARNING, "warning", text)
-    );
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {

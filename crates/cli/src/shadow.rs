@@ -181,18 +181,11 @@ impl Scratches {
             .get_or_init(|| {
                 let r = self.resolve_now().map_err(|e| format!("{e:#}"))?;
                 if let Resolved::Server { server, why: Some(why) } = &r {
-                    anstream::eprintln!(
-                        "{}",
-                        crate::diagnostics::labelled(
-                            crate::diagnostics::WARNING,
-                            "warning",
-                            &format!(
-                                "no shadow database ({}); using the server {} instead, which needs CREATEDB (set [shadow] url in retort.toml to choose a server)",
-                                crate::redact(why),
-                                crate::redact(&server.settings.to_string())
-                            )
-                        )
-                    );
+                    crate::diagnostics::warn(&format!(
+                        "no shadow database ({}); using the server {} instead, which needs CREATEDB (set [shadow] url in retort.toml to choose a server)",
+                        crate::redact(why),
+                        crate::redact(&server.settings.to_string())
+                    ));
                 }
                 Ok(r)
             })

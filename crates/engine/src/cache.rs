@@ -30,11 +30,12 @@ struct CanonFile {
     tables: BTreeMap<String, Table>,
 }
 
+/// A file that holds one entry: the value stored under `key`.
 #[derive(Serialize, Deserialize)]
-struct ReplayFile {
+struct Keyed<T> {
     format: u32,
     key: String,
-    catalog: Catalog,
+    value: T,
 }
 
 impl ScratchCache {
@@ -58,15 +59,27 @@ impl ScratchCache {
         serde_json::from_slice(&text).ok()
     }
 
-    /// Best effort: a cache that cannot be written only costs the next run time.
     fn write<T: Serialize>(&self, name: &str, value: &T) {
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.dir)?;
-            let tmp = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, serde_json::to_vec(value)?)?;
-            std::fs::rename(&tmp, self.dir.join(name))
-        };
-        let _ = write();
+        write_json(&self.dir, name, value);
+    }
+
+    /// The value of the one-entry file `name`, when it is stored under `key`.
+    fn read_keyed<T: DeserializeOwned>(&self, name: &str, key: &str) -> Option<T> {
+        self.read::<Keyed<T>>(name)
+            .filter(|f| f.format == FORMAT && f.key == key)
+            .map(|f| f.value)
+    }
+
+    /// Makes `value` the one entry of the file `name`, under `key`.
+    fn write_keyed<T: Serialize>(&self, name: &str, key: &str, value: &T) {
+        self.write(
+            name,
+            &Keyed {
+                format: FORMAT,
+                key: key.to_string(),
+                value,
+            },
+        );
     }
 
     /// The canonical tables stored under `keys`, by key; the misses are absent.
@@ -95,59 +108,33 @@ impl ScratchCache {
 
     /// The schema stored under `key`, when it is the stored one.
     pub(crate) fn replayed(&self, key: &str) -> Option<Catalog> {
-        self.read::<ReplayFile>("replay.json")
-            .filter(|f| f.format == FORMAT && f.key == key)
-            .map(|f| f.catalog)
+        self.read_keyed("replay.json", key)
     }
 
     pub(crate) fn store_replayed(&self, key: &str, catalog: &Catalog) {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            format: u32,
-            key: &'a str,
-            catalog: &'a Catalog,
-        }
-        self.write(
-            "replay.json",
-            &Out {
-                format: FORMAT,
-                key,
-                catalog,
-            },
-        );
+        self.write_keyed("replay.json", key, catalog);
     }
-}
 
-impl ScratchCache {
     /// The models stored under `key`, when they are the stored ones.
     pub(crate) fn models(&self, key: &str) -> Option<retort_model_reader::Models> {
-        #[derive(Deserialize)]
-        struct In {
-            format: u32,
-            key: String,
-            models: retort_model_reader::Models,
-        }
-        self.read::<In>("models.json")
-            .filter(|f| f.format == FORMAT && f.key == key)
-            .map(|f| f.models)
+        self.read_keyed("models.json", key)
     }
 
     pub(crate) fn store_models(&self, key: &str, models: &retort_model_reader::Models) {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            format: u32,
-            key: &'a str,
-            models: &'a retort_model_reader::Models,
-        }
-        self.write(
-            "models.json",
-            &Out {
-                format: FORMAT,
-                key,
-                models,
-            },
-        );
+        self.write_keyed("models.json", key, models);
     }
+}
+
+/// Writes `value` as JSON to `dir/name`, whole, through a temporary file renamed into place.
+/// Best effort: a cache that cannot be written only costs the next run time.
+fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) {
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec(value)?)?;
+        std::fs::rename(&tmp, dir.join(name))
+    };
+    let _ = write();
 }
 
 /// The key of the models read from `files` (their contents) under the names `used` (what
@@ -178,7 +165,7 @@ pub(crate) fn models_key(
 /// and modification time, so it is computed once per installed binary; without an executable
 /// to read, its size and time stand in.
 fn build_id(dir: &Path) -> String {
-    #[derive(Serialize, Deserialize, PartialEq)]
+    #[derive(Serialize, Deserialize)]
     struct Stamp {
         len: u64,
         modified: u128,
@@ -204,7 +191,8 @@ fn build_id(dir: &Path) -> String {
         None => match exe.as_ref().and_then(|e| std::fs::read(e).ok()) {
             Some(bytes) => {
                 let sha = hash(&[&bytes]);
-                ScratchCache::new(dir).write(
+                write_json(
+                    dir,
                     "build.json",
                     &Stamp {
                         len,

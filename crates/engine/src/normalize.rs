@@ -92,10 +92,10 @@ impl<P: ScratchProvider> Normalizer for Server<P> {
         let mut canonical: BTreeMap<QualName, Table> = BTreeMap::new();
         let mut missing = sub.clone();
         if let Some((cache, keys)) = &cache {
-            let found = cache.canonical_tables(keys);
+            let mut found = cache.canonical_tables(keys);
             for (t, key) in sub.tables().zip(keys) {
-                if let Some(c) = found.get(key) {
-                    canonical.insert(t.name.clone(), c.clone());
+                if let Some(c) = found.remove(key) {
+                    canonical.insert(t.name.clone(), c);
                 }
             }
             for s in &mut missing.schemas {
