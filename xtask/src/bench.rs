@@ -347,6 +347,7 @@ fn pipeline(url: &str, paths: &[PathBuf], scope: &Scope, check: bool) -> Result<
         manage: Default::default(),
         migrations_dir: dir.join("migrations"),
         cache: None,
+        sql: retort_engine::ModelSource::Sources(Vec::new()),
     };
     let start = Instant::now();
     let report = retort_engine::autogenerate(

@@ -65,12 +65,16 @@ fn database_parts(
 struct RawModels {
     #[serde(default = "default_model_paths")]
     paths: Vec<String>,
+    /// SQL declaration files: views, functions, triggers (README: "Beyond tables").
+    #[serde(default)]
+    sql: Vec<String>,
 }
 
 impl Default for RawModels {
     fn default() -> Self {
         RawModels {
             paths: default_model_paths(),
+            sql: Vec::new(),
         }
     }
 }
@@ -135,6 +139,8 @@ pub struct Config {
     /// `[database]` parts (`host`, `user`, `password`, ...) as written, used when there is no URL.
     pub database_parts: Vec<(String, String)>,
     pub model_paths: Vec<String>,
+    /// `[models] sql`: SQL declaration files (globs) relative to `root`.
+    pub sql_paths: Vec<String>,
     pub migrations_dir: PathBuf,
     pub scope: Scope,
     /// Names for constraints and indexes the models leave unnamed.
@@ -313,6 +319,7 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         database_url,
         database_parts,
         model_paths: raw.models.paths,
+        sql_paths: raw.models.sql,
         scope,
         naming: raw.naming,
         manage: raw.manage,
@@ -342,6 +349,8 @@ url = "${DATABASE_URL}"
 [models]
 # Files (globs allowed) holding #[derive(Table)] structs and #[derive(DbEnum)] enums.
 paths = ["src/**/*.rs"]
+# SQL files declaring views, functions and triggers (kept as the server prints them back).
+# sql = ["db/**/*.sql"]
 
 [migrations]
 dir = "migrations"

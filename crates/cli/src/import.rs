@@ -17,6 +17,40 @@ pub struct Imported {
     /// Set when the model expressions could not be canonicalised through a scratch database
     /// (no CREATEDB right): `remaining` may then hold spelling differences only.
     pub canon_warning: Option<String>,
+    /// The database's views, functions, procedures and triggers as an SQL declaration file
+    /// (`objects_sql`), when it has any.
+    pub sql: Option<ObjectsFile>,
+}
+
+/// An SQL declaration file written by import: the text and what it declares.
+#[derive(Debug, Clone)]
+pub struct ObjectsFile {
+    pub text: String,
+    /// (kind label, count), in `ObjectKind` order.
+    pub counts: Vec<(&'static str, usize)>,
+}
+
+/// The objects of `db` as an SQL declaration file: each definition as the server prints it, in
+/// an order that creates what an object uses before the object. `None` when there are none.
+pub fn objects_sql(db: &Catalog) -> Option<ObjectsFile> {
+    db.objects().next()?;
+    let mut tables_only = db.clone();
+    for s in &mut tables_only.schemas {
+        s.objects.clear();
+    }
+    let changes = retort_differ::diff(&tables_only, db);
+    let mut text = String::from(
+        "-- Views, functions and triggers imported from the database by `retort import`, as\n\
+         -- PostgreSQL prints them. Declared here (retort.toml: [models] sql), Retort manages them:\n\
+         -- edit this file, then `retort revision --autogenerate`.\n\n",
+    );
+    text.push_str(&retort_render::render_body(&changes));
+    let counts = retort_schema::ObjectKind::ALL
+        .iter()
+        .map(|k| (k.label(), db.objects().filter(|o| o.kind == *k).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    Some(ObjectsFile { text, counts })
 }
 
 /// The schema the models' unqualified tables and enums go to: the first in scope.
@@ -94,9 +128,12 @@ pub fn import(
     let mut server = retort_engine::Server { scratch };
     let normalized = retort_engine::Normalizer::normalize(&mut server, &models, scope)?;
     let canon_warning = normalized.fallback.map(|e| crate::redact(&e));
-    let catalog = normalized.catalog;
+    let mut catalog = normalized.catalog;
+    // The written SQL file declares the views, functions and triggers as they are.
+    retort_schema::object::keep_unmanaged(&mut catalog, &db, |_| false);
     let remaining = crate::generate(&db, &catalog, scope).changes;
     Ok(Imported {
+        sql: objects_sql(&db),
         written,
         unmanaged,
         remaining,

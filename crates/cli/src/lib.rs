@@ -149,6 +149,10 @@ pub fn project(cfg: &config::Config) -> retort_engine::Project {
         manage: cfg.manage.clone(),
         migrations_dir: cfg.migrations_dir.clone(),
         cache: shadow::cache_dir(cfg).map(retort_engine::cache::ScratchCache::new),
+        sql: retort_engine::ModelSource::Files {
+            root: cfg.root.clone(),
+            paths: cfg.sql_paths.clone(),
+        },
     }
 }
 

@@ -547,6 +547,7 @@ fn standalone_config() -> anyhow::Result<Config> {
         root: std::env::current_dir()?,
         database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
         model_paths: vec!["src/**/*.rs".into()],
+        sql_paths: Vec::new(),
         migrations_dir: PathBuf::from("migrations"),
         database_parts: Vec::new(),
         scope: Default::default(),
@@ -603,10 +604,39 @@ fn import(
         &shown,
         header,
     )?;
+    let sql_path = cfg.root.join("db/objects.sql");
+    let sql_shown = sql_path
+        .strip_prefix(std::env::current_dir()?)
+        .unwrap_or(&sql_path)
+        .display()
+        .to_string();
+    if imported.sql.is_some() && sql_path.exists() && !force {
+        return Err(anyhow!(
+            "{sql_shown} already exists: nothing was written (pass --force to overwrite it)"
+        )
+        .into());
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&path, &imported.written.source).with_context(|| format!("writing {shown}"))?;
+    if let Some(sql) = &imported.sql {
+        if let Some(dir) = sql_path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&sql_path, &sql.text).with_context(|| format!("writing {sql_shown}"))?;
+        let counts: Vec<String> = sql
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{n} {k}(s)"))
+            .collect();
+        println!("wrote {sql_shown}: {}", counts.join(", "));
+        if cfg.sql_paths.is_empty() {
+            println!(
+                "  to manage them, add `sql = [\"db/objects.sql\"]` under [models] in retort.toml"
+            );
+        }
+    }
     let w = &imported.written;
     println!(
         "wrote {shown}: {} table(s), {} enum type(s) from schema(s) {}",

@@ -29,6 +29,9 @@ struct Case {
     naming: NamingConvention,
     /// SQL run on every database the case builds from scratch (types the models only reference).
     setup: String,
+    /// `objects.sql`, the case's SQL declaration file (views, functions, triggers), as
+    /// (path, text).
+    sql: Option<(String, String)>,
 }
 
 /// A case's `case.toml`: every key is optional, an unknown one is an error (a typo must not
@@ -100,7 +103,7 @@ fn cases() -> Vec<Case> {
             models_path: format!("{rel}/models.rs"),
             models_text: std::fs::read_to_string(dir.join("models.rs")).unwrap(),
             name,
-            rel,
+            rel: rel.clone(),
             scope,
             render: RenderOptions {
                 concurrent_indexes: settings.concurrent_indexes,
@@ -108,6 +111,9 @@ fn cases() -> Vec<Case> {
             expect_empty: settings.expect_empty,
             naming: settings.naming.unwrap_or_default(),
             setup: settings.setup,
+            sql: std::fs::read_to_string(dir.join("objects.sql"))
+                .ok()
+                .map(|text| (format!("{rel}/objects.sql"), text)),
         });
     }
     out
@@ -145,7 +151,7 @@ fn project(case: &Case) -> retort_engine::Project {
         all: Some(true),
         ..Default::default()
     };
-    p
+    p.with_sql(case.sql.iter().cloned().collect())
 }
 
 /// Scratch databases for the server normaliser, with the case's `setup` SQL run in each.
@@ -378,8 +384,13 @@ fn round_trip(case: &Case) {
         // line by line); the corpus of our own cases is snapshotted and reviewed.
         if !case.name.starts_with("peer_") {
             let mut settings = snapshot_settings();
+            let sql = if case.sql.is_some() {
+                format!(" and {}/objects.sql", case.rel)
+            } else {
+                String::new()
+            };
             settings.set_description(format!(
-                "{}: {}/models.rs against {}/before.sql",
+                "{}: {}/models.rs{sql} against {}/before.sql",
                 case.name, case.rel, case.rel
             ));
             settings.bind(|| {

@@ -36,7 +36,11 @@ fn cases() -> Vec<Case> {
             let mut case = Case {
                 name: dir.file_name().unwrap().to_string_lossy().into_owned(),
                 before: std::fs::read_to_string(dir.join("before.sql")).unwrap(),
-                models: std::fs::read_to_string(dir.join("models.rs")).ok(),
+                // The state the models build, for cases whose models alone build it (an
+                // `objects.sql` of functions the models call is left to the fixture corpus).
+                models: std::fs::read_to_string(dir.join("models.rs"))
+                    .ok()
+                    .filter(|_| !dir.join("objects.sql").is_file()),
                 scope: Scope::default(),
                 naming: NamingConvention::default(),
                 setup: String::new(),
@@ -245,7 +249,9 @@ fn import_writes_models_and_refuses_to_overwrite() {
         "{o}"
     );
     assert!(o.stdout.contains("exclusion constraint"), "{o}");
-    assert!(o.stdout.contains("view public.v is not managed"), "{o}");
+    // The view goes to an SQL declaration file, as the server prints it.
+    assert!(o.stdout.contains("wrote db/objects.sql: 1 view(s)"), "{o}");
+    assert!(o.stdout.contains("sql = [\"db/objects.sql\"]"), "{o}");
     assert!(
         o.stdout
             .contains("the models describe the database exactly"),
@@ -254,12 +260,25 @@ fn import_writes_models_and_refuses_to_overwrite() {
     let models = p.read("src/models.rs");
     assert!(models.contains("pub struct Users {"), "{models}");
     assert!(models.contains("#[db_enum(rename = \"SAD\")]"), "{models}");
+    assert!(!models.contains("view public.v"), "{models}");
+    let sql = p.read("db/objects.sql");
     assert!(
-        models.contains("// - view public.v is not managed"),
-        "{models}"
+        sql.contains("CREATE VIEW public.v AS\n SELECT 1 AS x;"),
+        "{sql}"
     );
 
-    // The imported models are the project's models now: nothing to autogenerate.
+    // The imported models are the project's models now: nothing to autogenerate, with the
+    // SQL file declared (the view is then managed) and without it (left alone).
+    let o = p.ok(&["diff"]);
+    assert!(
+        !o.stdout.contains("CREATE") && !o.stdout.contains("DROP"),
+        "{o}"
+    );
+    let toml = p.read("retort.toml").replace(
+        "paths = [\"src/models.rs\"]",
+        "paths = [\"src/models.rs\"]\nsql = [\"db/objects.sql\"]",
+    );
+    p.write("retort.toml", &toml);
     let o = p.ok(&["diff"]);
     assert!(
         !o.stdout.contains("CREATE") && !o.stdout.contains("DROP"),

@@ -151,7 +151,11 @@ pub(crate) fn read_normalized(
     let models = project.read_models().map_err(anyhow::Error::new)?;
     let read_models = t.elapsed();
     let t = Instant::now();
-    let normalized = normalizer.normalize(&models, &project.scope)?;
+    let mut normalized = normalizer.normalize(&models, &project.scope)?;
+    if !models.sql.is_empty() {
+        let objects = normalizer.declare(&normalized.catalog, &models.sql, &project.scope)?;
+        crate::normalize::with_objects(&mut normalized.catalog, objects);
+    }
     let timings = Timings {
         read_models,
         normalize: t.elapsed(),

@@ -115,6 +115,15 @@ impl ScratchCache {
         self.write_keyed("replay.json", key, catalog);
     }
 
+    /// The objects the SQL declaration files made, stored under `key`.
+    pub(crate) fn declared(&self, key: &str) -> Option<Vec<retort_schema::Object>> {
+        self.read_keyed("declared.json", key)
+    }
+
+    pub(crate) fn store_declared(&self, key: &str, objects: &[retort_schema::Object]) {
+        self.write_keyed("declared.json", key, &objects);
+    }
+
     /// The models stored under `key`, when they are the stored ones.
     pub(crate) fn models(&self, key: &str) -> Option<retort_model_reader::Models> {
         self.read_keyed("models.json", key)
@@ -246,6 +255,37 @@ pub(crate) fn canon_keys<'a>(
             ])
         })
         .collect()
+}
+
+/// The key of what the SQL declaration `files` make over the tables of `catalog` on the server
+/// `identity` with the target's `extensions`, read with `scope`.
+pub(crate) fn declared_key(
+    cache: &ScratchCache,
+    identity: &str,
+    catalog: &Catalog,
+    files: &[(String, String)],
+    scope: &Scope,
+    extensions: &[(String, String)],
+) -> String {
+    let catalog = serde_json::to_vec(catalog).unwrap_or_default();
+    let files = serde_json::to_vec(files).unwrap_or_default();
+    let scope = serde_json::to_vec(&(
+        &scope.schemas,
+        &scope.include,
+        &scope.exclude,
+        &scope.version_table,
+    ))
+    .unwrap_or_default();
+    let extensions = serde_json::to_vec(extensions).unwrap_or_default();
+    hash(&[
+        cache.build().as_bytes(),
+        b"declared",
+        identity.as_bytes(),
+        &catalog,
+        &files,
+        &scope,
+        &extensions,
+    ])
 }
 
 /// The key of the schema the migrations of `graph` build on the server `identity`, read with

@@ -131,34 +131,7 @@ pub fn canonical_tables(
     scope: &Scope,
     extensions: &[(String, String)],
 ) -> Result<BTreeMap<QualName, Table>> {
-    let mut unavailable = Vec::new();
-    for (schema, name) in extensions {
-        let mut tx = scratch.transaction()?;
-        let created = tx
-            .query_typed(
-                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
-                &[],
-            )
-            .and_then(|_| {
-                tx.query_typed(
-                    &format!(
-                        "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} CASCADE",
-                        quote_ident(name),
-                        quote_ident(schema)
-                    ),
-                    &[],
-                )
-            });
-        match created {
-            Ok(_) => tx.commit()?,
-            Err(e) => {
-                let why = e
-                    .as_db_error()
-                    .map_or_else(|| e.to_string(), |d| d.message().to_string());
-                unavailable.push(format!("{name} ({why})"));
-            }
-        }
-    }
+    let unavailable = create_extensions(scratch, extensions)?;
     let all = Scope {
         schemas: sub.schemas.iter().map(|s| s.name.clone()).collect(),
         include: Vec::new(),
@@ -227,6 +200,43 @@ pub fn canonical_tables(
     Ok(out)
 }
 
+/// Creates `extensions` (schema, name) in `scratch` where the server can, and names those it
+/// cannot, each with the server's reason.
+pub(crate) fn create_extensions(
+    scratch: &mut postgres::Client,
+    extensions: &[(String, String)],
+) -> Result<Vec<String>> {
+    let mut unavailable = Vec::new();
+    for (schema, name) in extensions {
+        let mut tx = scratch.transaction()?;
+        let created = tx
+            .query_typed(
+                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
+                &[],
+            )
+            .and_then(|_| {
+                tx.query_typed(
+                    &format!(
+                        "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} CASCADE",
+                        quote_ident(name),
+                        quote_ident(schema)
+                    ),
+                    &[],
+                )
+            });
+        match created {
+            Ok(_) => tx.commit()?,
+            Err(e) => {
+                let why = e
+                    .as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_string());
+                unavailable.push(format!("{name} ({why})"));
+            }
+        }
+    }
+    Ok(unavailable)
+}
+
 /// `t` with its name and the names of its checks and indexes blanked: tables with the same shape
 /// get the same spelling from the server, whatever they are called.
 fn shape(t: &Table) -> String {
@@ -285,7 +295,7 @@ fn renamed_like(canonical: &Table, of: &Table, copy: &Table) -> Table {
 
 /// The sequences named by `nextval('...')` in the defaults of `models`, as (schema, name). Only
 /// names that read as a (qualified) identifier are returned, so they can be re-rendered quoted.
-fn used_sequences(models: &Catalog) -> Vec<(Option<String>, String)> {
+pub(crate) fn used_sequences(models: &Catalog) -> Vec<(Option<String>, String)> {
     let mut out = Vec::new();
     for t in models.tables() {
         for c in &t.columns {
@@ -391,7 +401,14 @@ fn rejected(
         };
         let _ = write!(msg, "\n   | {line}{mark}");
     }
-    match db {
+    server_says(&mut msg, err);
+    anyhow::anyhow!(msg)
+}
+
+/// Appends the server's side of `err` to `msg`: severity, message and SQLSTATE, then its detail
+/// and hint, each on a line of its own.
+pub(crate) fn server_says(msg: &mut String, err: &postgres::Error) {
+    match err.as_db_error() {
         Some(d) => {
             let _ = write!(
                 msg,
@@ -411,7 +428,6 @@ fn rejected(
             let _ = write!(msg, "\n  {err}");
         }
     }
-    anyhow::anyhow!(msg)
 }
 
 #[cfg(test)]
@@ -490,6 +506,7 @@ mod tests {
             name: "public".into(),
             tables: vec![t.clone()],
             enums: Vec::new(),
+            objects: Vec::new(),
         });
 
         let sub = expression_subset(&models).expect("a CHECK needs the server");
@@ -539,6 +556,7 @@ mod tests {
                 table("c", "c_n_check", "n > 1"),
             ],
             enums: Vec::new(),
+            objects: Vec::new(),
         });
         let (created, copies) = distinct_shapes(&sub);
         let names: Vec<&str> = created.tables().map(|t| t.name.name.as_str()).collect();

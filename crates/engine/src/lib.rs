@@ -37,6 +37,7 @@ pub mod autogenerate;
 pub mod cache;
 pub mod canon;
 pub mod check;
+pub mod declare;
 pub mod generate;
 pub mod manage;
 pub mod normalize;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use retort_model_reader::{Dialect, Models};
 use retort_schema::manage::{self, Managed, Property};
-use retort_schema::{Catalog, Change, QualName};
+use retort_schema::{Catalog, Change, ObjectKind, QualName};
 
 pub use retort_schema::manage::Provenance;
 
@@ -32,6 +32,14 @@ pub struct Manage {
     pub deferrable: Option<bool>,
     pub fk_match: Option<bool>,
     pub indexes: Option<bool>,
+    /// SQL-defined objects: a kind is managed (objects of it the models do not declare are
+    /// dropped) when the project's SQL files declare one of that kind, or when set here.
+    /// `all` does not reach these.
+    pub views: Option<bool>,
+    pub materialized_views: Option<bool>,
+    pub functions: Option<bool>,
+    pub procedures: Option<bool>,
+    pub triggers: Option<bool>,
 }
 
 impl Manage {
@@ -56,6 +64,19 @@ impl Manage {
             Property::Indexes => self.indexes,
         };
         own.or(self.all)
+    }
+
+    /// Whether the project manages objects of `kind`: set in retort.toml, else whether the
+    /// models (their SQL files) declare one.
+    pub fn manages_objects(&self, kind: ObjectKind, models: &Catalog) -> bool {
+        let own = match kind {
+            ObjectKind::View => self.views,
+            ObjectKind::MaterializedView => self.materialized_views,
+            ObjectKind::Function => self.functions,
+            ObjectKind::Procedure => self.procedures,
+            ObjectKind::Trigger => self.triggers,
+        };
+        own.unwrap_or_else(|| models.objects().any(|o| o.kind == kind))
     }
 
     /// What the models manage in a table of `dialect`, in a project whose models declare the
@@ -96,7 +117,9 @@ pub fn overlay(models: &Models, catalog: &Catalog, other: &Catalog, cfg: &Manage
             from: r.from.clone(),
         })
         .collect();
-    manage::overlay(catalog, other, &managed, &renames)
+    let mut target = manage::overlay(catalog, other, &managed, &renames);
+    retort_schema::object::keep_unmanaged(&mut target, other, |k| cfg.manages_objects(k, catalog));
+    target
 }
 
 /// Whether `change` removes something the models (`target`, the catalog diffed against) never

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use retort_model_reader::Models;
-use retort_schema::{Catalog, Enum, QualName, Scope, Table};
+use retort_schema::{Catalog, Enum, Object, QualName, Scope, Table};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -41,6 +41,34 @@ pub struct Normalized {
 /// Turns the models' catalog into the spelling the database would give it.
 pub trait Normalizer {
     fn normalize(&mut self, models: &Models, scope: &Scope) -> Result<Normalized>;
+
+    /// The objects the SQL declaration `files` declare over `catalog` (the normalised models),
+    /// in the server's spelling. Only the server can say: without one this is an error.
+    fn declare(
+        &mut self,
+        _catalog: &Catalog,
+        files: &[(String, String)],
+        _scope: &Scope,
+    ) -> Result<Vec<Object>> {
+        anyhow::bail!(
+            "the SQL declaration files ([models] sql: {}) are read by running them on a scratch \
+             database, and this run has none (offline normaliser): give Retort a scratch \
+             database ([shadow], or a server it may CREATE DATABASE on)",
+            files
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// Puts `objects` into `catalog` (each in its schema) and restores the canonical order.
+pub fn with_objects(catalog: &mut Catalog, objects: Vec<Object>) {
+    for o in objects {
+        catalog.schema_mut(&o.name.schema).objects.push(o);
+    }
+    catalog.canonicalize();
 }
 
 /// The readers' normalisation as it is: no database needed. Expressions PostgreSQL would
@@ -114,6 +142,9 @@ impl<P: ScratchProvider> Normalizer for Server<P> {
                 }
             };
             let mut client = scratch.connect()?;
+            // Functions the SQL declaration files define may be called by model expressions.
+            // Files that need the tables fail here and are left out; `declare` reports them.
+            let _ = crate::declare::before_tables(&mut client, &models.sql);
             canonical.extend(crate::canon::canonical_tables(
                 &mut client,
                 &missing,
@@ -133,5 +164,38 @@ impl<P: ScratchProvider> Normalizer for Server<P> {
         let mut catalog = models.catalog.clone();
         crate::canon::take_whole(&mut catalog, &canonical);
         Ok(server(catalog))
+    }
+
+    fn declare(
+        &mut self,
+        catalog: &Catalog,
+        files: &[(String, String)],
+        scope: &Scope,
+    ) -> Result<Vec<Object>> {
+        let extensions = self.scratch.extensions();
+        let key = self.scratch.cache().and_then(|c| {
+            let identity = self.scratch.identity().ok()?;
+            Some(crate::cache::declared_key(
+                c,
+                &identity,
+                catalog,
+                files,
+                scope,
+                &extensions,
+            ))
+        });
+        if let (Some(c), Some(k)) = (self.scratch.cache(), &key) {
+            if let Some(objects) = c.declared(k) {
+                return Ok(objects);
+            }
+        }
+        let scratch = self.scratch.create()?;
+        let mut client = scratch.connect()?;
+        let objects =
+            crate::declare::declared_objects(&mut client, catalog, files, scope, &extensions)?;
+        if let (Some(c), Some(k)) = (self.scratch.cache(), &key) {
+            c.store_declared(k, &objects);
+        }
+        Ok(objects)
     }
 }

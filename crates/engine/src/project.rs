@@ -36,6 +36,9 @@ pub struct Project {
     /// Where the models as read are kept between runs (`cache`), so unchanged model files are
     /// not parsed again; `None`: always parsed.
     pub cache: Option<ScratchCache>,
+    /// SQL declaration files (`[models] sql`): views, functions, triggers and other objects in
+    /// plain SQL, run on a scratch database and read back. An empty `Sources` list: none.
+    pub sql: ModelSource,
 }
 
 impl Project {
@@ -50,6 +53,45 @@ impl Project {
             manage: Manage::default(),
             migrations_dir: PathBuf::from("migrations"),
             cache: None,
+            sql: ModelSource::Sources(Vec::new()),
+        }
+    }
+
+    /// `from_source` with SQL declaration files held in memory, as (name, SQL text).
+    pub fn with_sql(mut self, files: Vec<(String, String)>) -> Project {
+        self.sql = ModelSource::Sources(files);
+        self
+    }
+
+    /// The SQL declaration files as (name used in messages, text), in the order configured.
+    pub fn read_sql(&self) -> Result<Vec<(String, String)>, ModelErrors> {
+        match &self.sql {
+            ModelSource::Sources(s) => Ok(s.clone()),
+            ModelSource::Files { paths, .. } if paths.is_empty() => Ok(Vec::new()),
+            ModelSource::Files { root, paths } => {
+                let files = retort_model_reader::expand_globs(root, paths)?;
+                let mut out = Vec::with_capacity(files.len());
+                for f in files {
+                    let name = f
+                        .strip_prefix(root)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|_| f.display().to_string());
+                    match std::fs::read_to_string(&f) {
+                        Ok(text) => out.push((name, text)),
+                        Err(e) => {
+                            return Err(ModelErrors(vec![retort_model_reader::ModelError {
+                                span: retort_model_reader::Span {
+                                    file: name,
+                                    line: 0,
+                                    col: 0,
+                                },
+                                message: format!("cannot read SQL declaration file: {e}"),
+                            }]))
+                        }
+                    }
+                }
+                Ok(out)
+            }
         }
     }
 
@@ -110,6 +152,7 @@ impl Project {
             }
         };
         self.naming.apply(&mut models.catalog);
+        models.sql = self.read_sql()?;
         Ok(models)
     }
 

@@ -9,8 +9,8 @@ use postgres::types::FromSql;
 use postgres::Row;
 use retort_schema::normalize;
 use retort_schema::{
-    Check, Column, ColumnType, Deferrable, Enum, FkAction, ForeignKey, Identity, Index, PrimaryKey,
-    QualName, Table, Unique,
+    Check, Column, ColumnType, Deferrable, Dependency, Enum, FkAction, ForeignKey, Identity, Index,
+    Object, ObjectKind, PrimaryKey, QualName, Table, Unique,
 };
 
 use crate::query::{self, Query};
@@ -175,6 +175,51 @@ pub(crate) fn enum_row(row: &Row) -> Result<Enum, Error> {
             get::<String>(row, q, "name")?,
         ),
         values: get(row, q, "labels")?,
+    })
+}
+
+pub(crate) fn object_row(row: &Row) -> Result<Object, Error> {
+    let q = &query::OBJECTS;
+    let kind = match get::<&str>(row, q, "kind")? {
+        "view" => ObjectKind::View,
+        "materialized_view" => ObjectKind::MaterializedView,
+        "function" => ObjectKind::Function,
+        "procedure" => ObjectKind::Procedure,
+        "trigger" => ObjectKind::Trigger,
+        other => return Err(unexpected(q, format!("object kind {other}"))),
+    };
+    let table = match (
+        get::<Option<String>>(row, q, "table_schema")?,
+        get::<Option<String>>(row, q, "table_name")?,
+    ) {
+        (Some(s), Some(t)) => Some(QualName::new(s, t)),
+        _ => None,
+    };
+    let kinds: Vec<String> = get(row, q, "dep_kinds")?;
+    let schemas: Vec<String> = get(row, q, "dep_schemas")?;
+    let names: Vec<String> = get(row, q, "dep_names")?;
+    let details: Vec<Option<String>> = get(row, q, "dep_details")?;
+    let mut depends_on = Vec::with_capacity(kinds.len());
+    for (((k, s), n), d) in kinds.into_iter().zip(schemas).zip(names).zip(details) {
+        let name = QualName::new(s, n);
+        depends_on.push(match k.as_str() {
+            "f" => Dependency::Routine {
+                name,
+                args: d.unwrap_or_default(),
+            },
+            _ => Dependency::Relation { name, column: d },
+        });
+    }
+    Ok(Object {
+        kind,
+        name: QualName::new(
+            get::<String>(row, q, "schema")?,
+            get::<String>(row, q, "name")?,
+        ),
+        args: get(row, q, "args")?,
+        table,
+        definition: get::<String>(row, q, "definition")?.trim_end().to_string(),
+        depends_on,
     })
 }
 

@@ -132,6 +132,18 @@ pub fn introspect(client: &mut postgres::Client, scope: &Scope) -> Result<Catalo
         &mut failed,
         |row| introspect::add_index(&mut by_oid, row),
     )?;
+    query::for_each(
+        &mut tx,
+        &query::OBJECTS,
+        version,
+        &query::schemas(schemas),
+        &mut failed,
+        |row| {
+            let o = introspect::object_row(row)?;
+            catalog.schema_mut(&o.name.schema).objects.push(o);
+            Ok(())
+        },
+    )?;
     tx.commit()
         .map_err(|source| Error::Transaction { source })?;
     if let Some(err) = failed {
@@ -201,8 +213,9 @@ pub fn unmanaged_objects(
 }
 
 /// Objects in scope of kinds the IR does not model, as sentences for `retort import`'s notes:
-/// views, sequences not owned by a column, functions, triggers, domains, composite types and the
-/// partitioning of partitioned tables (extension members are left out).
+/// sequences not owned by a column, aggregates, domains, composite types and the partitioning of
+/// partitioned tables (extension members are left out). Views, functions, procedures and
+/// triggers are modelled (`Object`): import writes them to an SQL declaration file.
 pub fn unmodelled_objects(
     client: &mut postgres::Client,
     scope: &Scope,
@@ -212,12 +225,10 @@ pub fn unmodelled_objects(
         .query_typed(
             "SELECT o.kind, n.nspname, o.name, o.tbl, o.detail FROM (
            SELECT 'pg_class'::regclass AS cls, c.oid, c.relnamespace AS ns,
-                  CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                                 ELSE 'sequence' END AS kind,
+                  'sequence' AS kind,
                   c.relname::text AS name, NULL::text AS tbl, '' AS detail
            FROM pg_class c
-           WHERE c.relkind IN ('v', 'm')
-              OR (c.relkind = 'S' AND NOT EXISTS (
+           WHERE (c.relkind = 'S' AND NOT EXISTS (
                     SELECT 1 FROM pg_depend d
                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                       AND d.deptype IN ('a', 'i')))
@@ -226,15 +237,9 @@ pub fn unmodelled_objects(
                   c.relname::text, c.relname::text, pg_get_partkeydef(c.oid)
            FROM pg_class c WHERE c.relkind = 'p'
            UNION ALL
-           SELECT 'pg_proc'::regclass, p.oid, p.pronamespace,
-                  CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
-                                 ELSE 'function' END,
+           SELECT 'pg_proc'::regclass, p.oid, p.pronamespace, 'aggregate',
                   p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, ''
-           FROM pg_proc p
-           UNION ALL
-           SELECT 'pg_trigger'::regclass, t.oid, c.relnamespace, 'trigger',
-                  t.tgname || ' on ' || c.relname, c.relname::text, ''
-           FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal
+           FROM pg_proc p WHERE p.prokind = 'a'
            UNION ALL
            SELECT 'pg_type'::regclass, t.oid, t.typnamespace,
                   CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'composite type' END,

@@ -49,8 +49,13 @@ pub(crate) const INDEXES: Query = Query {
     sql: include_str!("queries/indexes.sql"),
 };
 
+pub(crate) const OBJECTS: Query = Query {
+    name: "objects",
+    sql: include_str!("queries/objects.sql"),
+};
+
 /// Every query `introspect` runs, each exactly once.
-pub(crate) const ALL: [&Query; 8] = [
+pub(crate) const ALL: [&Query; 9] = [
     &SERVER_VERSION,
     &SEARCH_PATH,
     &SCHEMAS,
@@ -59,6 +64,7 @@ pub(crate) const ALL: [&Query; 8] = [
     &COLUMNS,
     &CONSTRAINTS,
     &INDEXES,
+    &OBJECTS,
 ];
 
 /// The first server version with `pg_index.indnullsnotdistinct` (`UNIQUE NULLS NOT DISTINCT`).

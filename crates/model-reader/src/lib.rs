@@ -92,6 +92,11 @@ pub struct Models {
     pub enum_value_renames: Vec<EnumValueRename>,
     /// The dialect of each table, keyed `schema.table`.
     pub dialects: BTreeMap<String, Dialect>,
+    /// SQL declaration files (`[models] sql`) as (name used in messages, text): views,
+    /// functions, triggers the server reads back after they run on a scratch database. Not
+    /// parsed here, and not cached with the rest.
+    #[serde(skip)]
+    pub sql: Vec<(String, String)>,
 }
 
 /// An enum label that used to be spelled `from` and is now `to`.

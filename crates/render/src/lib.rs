@@ -8,6 +8,7 @@ mod constraint;
 mod default_expr;
 mod enums;
 mod index;
+mod object;
 mod plan;
 mod schema;
 mod sql;
@@ -51,6 +52,8 @@ pub enum HazardKind {
     /// A constraint is checked earlier than before (a deferred one becomes immediate, or a
     /// deferrable one stops being deferrable): transactions that relied on the later check fail.
     ConstraintTiming,
+    /// A view, function, procedure or trigger disappears: queries and code that use it fail.
+    ObjectLoss,
 }
 
 impl HazardKind {
@@ -68,6 +71,7 @@ impl HazardKind {
             HazardKind::ConstraintLoss => "constraint loss",
             HazardKind::DefaultLoss => "default loss",
             HazardKind::ConstraintTiming => "constraint timing",
+            HazardKind::ObjectLoss => "object loss",
         }
     }
 }
@@ -172,13 +176,17 @@ pub fn statements(change: &Change) -> Vec<Statement> {
         AlterColumnComment {
             table, column, to, ..
         } => comment::on_column(table, column, to),
+        CreateObject { object } => object::create(object),
+        DropObject { object } => object::drop(object),
+        ReplaceObject { to, .. } => object::replace(to),
     }
 }
 
 /// One line for summaries of a change: the first line of its first statement.
 pub fn summary(change: &Change) -> String {
     let sql = statements(change)
-        .first()
+        .iter()
+        .find(|s| !s.sql.starts_with("SET LOCAL "))
         .map(|s| s.sql.lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
     sql.trim_end_matches(" (").to_string()

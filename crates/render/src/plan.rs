@@ -224,6 +224,16 @@ fn in_migration(
                     format!("{table}.{column} stops generating values and its sequence is dropped: inserts that omit the column fail"),
                 );
             }
+            Change::DropObject { object } if !recreated(changes, object) => {
+                let what = match object.kind {
+                    retort_schema::ObjectKind::Trigger => "it stops firing",
+                    _ => "queries and code that use it fail",
+                };
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::ObjectLoss,
+                    format!("drops {}: {what}", object.key()),
+                );
+            }
             Change::DropColumn { table, column } => {
                 let twin = changes.iter().find_map(|c| match c {
                     Change::AddColumn {
@@ -257,6 +267,15 @@ fn default_set_again(changes: &[Change], table: &QualName, column: &str) -> bool
         matches!(c, Change::AlterColumnDefault { table: t, column: n, to: Some(_), .. }
             if t == table && n == column)
     })
+}
+
+/// True when the migration creates `object` again (recreated around a change it depends on, or
+/// with a new definition).
+fn recreated(changes: &[Change], object: &retort_schema::Object) -> bool {
+    let key = object.key();
+    changes
+        .iter()
+        .any(|c| matches!(c, Change::CreateObject { object: o } if o.key() == key))
 }
 
 /// True when the migration creates an index of the same name on `table` again (a rebuild).

@@ -67,6 +67,44 @@ fn index() -> Index {
     }
 }
 
+fn function(body: &str) -> Object {
+    Object {
+        kind: ObjectKind::Function,
+        name: QualName::new("app", "Touch"),
+        args: Some("n integer".into()),
+        table: None,
+        definition: format!(
+            "CREATE OR REPLACE FUNCTION app.\"Touch\"(n integer)\n RETURNS integer\n LANGUAGE sql\nAS $function${body}$function$\n"
+        ),
+        depends_on: Vec::new(),
+    }
+}
+
+fn view() -> Object {
+    Object {
+        kind: ObjectKind::View,
+        name: QualName::new("app", "open orders"),
+        args: None,
+        table: None,
+        definition: "CREATE VIEW app.\"open orders\" AS\n SELECT id\n   FROM app.\"Orders\"\n  WHERE state <> 'done'::text".into(),
+        depends_on: vec![Dependency::Relation {
+            name: t(),
+            column: Some("id".into()),
+        }],
+    }
+}
+
+fn trigger() -> Object {
+    Object {
+        kind: ObjectKind::Trigger,
+        name: QualName::new("app", "orders touched"),
+        args: None,
+        table: Some(t()),
+        definition: "CREATE TRIGGER \"orders touched\" BEFORE UPDATE ON app.\"Orders\" FOR EACH ROW EXECUTE FUNCTION app.touch()".into(),
+        depends_on: Vec::new(),
+    }
+}
+
 fn mood() -> Enum {
     Enum {
         name: QualName::new("app", "mood"),
@@ -111,10 +149,13 @@ fn variant(c: &Change) -> &'static str {
         DropIndex { .. } => "DropIndex",
         AlterTableComment { .. } => "AlterTableComment",
         AlterColumnComment { .. } => "AlterColumnComment",
+        CreateObject { .. } => "CreateObject",
+        DropObject { .. } => "DropObject",
+        ReplaceObject { .. } => "ReplaceObject",
     }
 }
 
-const VARIANTS: usize = 33;
+const VARIANTS: usize = 36;
 
 fn samples() -> Vec<Change> {
     use Change::*;
@@ -282,6 +323,12 @@ fn samples() -> Vec<Change> {
             column: "state".into(),
             from: Some("old".into()),
             to: None,
+        },
+        CreateObject { object: view() },
+        DropObject { object: trigger() },
+        ReplaceObject {
+            from: function(" SELECT n "),
+            to: function(" SELECT n + 1 "),
         },
     ]
 }

@@ -175,6 +175,34 @@ impl Change {
                     &i.name
                 })?
             }
+            CreateObject { object } => {
+                let key = object.key();
+                let objects = &mut catalog.schema_mut(&object.name.schema).objects;
+                let at = objects.partition_point(|o| o.key() < key);
+                if objects.get(at).is_some_and(|o| o.key() == key) {
+                    return Err(exists(key));
+                }
+                objects.insert(at, object.clone());
+            }
+            DropObject { object } => {
+                let key = object.key();
+                let objects = &mut catalog.schema_mut(&object.name.schema).objects;
+                let before = objects.len();
+                objects.retain(|o| o.key() != key);
+                if objects.len() == before {
+                    return Err(missing(key));
+                }
+            }
+            ReplaceObject { to, .. } => {
+                let key = to.key();
+                let o = catalog
+                    .schema_mut(&to.name.schema)
+                    .objects
+                    .iter_mut()
+                    .find(|o| o.key() == key)
+                    .ok_or_else(|| missing(&key))?;
+                *o = to.clone();
+            }
         }
         Ok(())
     }

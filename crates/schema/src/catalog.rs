@@ -45,6 +45,9 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// Enum types sorted by name.
     pub enums: Vec<Enum>,
+    /// Views, functions, triggers and other SQL-defined objects, sorted by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<crate::object::Object>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,6 +269,7 @@ impl Catalog {
             name: name.to_string(),
             tables: Vec::new(),
             enums: Vec::new(),
+            objects: Vec::new(),
         });
         self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
         let i = self
@@ -306,6 +310,17 @@ impl Catalog {
         self.schemas.iter().flat_map(|s| s.enums.iter())
     }
 
+    pub fn objects(&self) -> impl Iterator<Item = &crate::object::Object> {
+        self.schemas.iter().flat_map(|s| s.objects.iter())
+    }
+
+    pub fn object(&self, key: &crate::object::ObjectKey) -> Option<&crate::object::Object> {
+        self.schema(&key.name.schema)?
+            .objects
+            .iter()
+            .find(|o| o.key() == *key)
+    }
+
     /// Sorts every list into its canonical order, so equal schemas compare equal.
     pub fn canonicalize(&mut self) {
         self.schemas.sort_by(|a, b| a.name.cmp(&b.name));
@@ -315,6 +330,11 @@ impl Catalog {
             for t in &mut s.tables {
                 t.canonicalize();
             }
+            for o in &mut s.objects {
+                o.depends_on.sort();
+                o.depends_on.dedup();
+            }
+            s.objects.sort_by_key(|o| o.key());
             s.tables.shrink_to_fit();
             s.enums.shrink_to_fit();
         }
@@ -323,7 +343,7 @@ impl Catalog {
     /// Drops schemas with no objects in them (they carry no information for the differ).
     pub fn without_empty_schemas(mut self) -> Self {
         self.schemas
-            .retain(|s| !s.tables.is_empty() || !s.enums.is_empty());
+            .retain(|s| !s.tables.is_empty() || !s.enums.is_empty() || !s.objects.is_empty());
         self
     }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::*;
+use crate::object::Object;
 use crate::types::ColumnType;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +174,19 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// Creates a view, function, trigger or other SQL-defined object from its definition.
+    CreateObject {
+        object: Object,
+    },
+    DropObject {
+        object: Object,
+    },
+    /// `CREATE OR REPLACE` of a function or procedure whose definition changed (its grants and
+    /// the defaults and triggers that use it stay).
+    ReplaceObject {
+        from: Object,
+        to: Object,
+    },
 }
 
 /// Why `Change::apply` could not patch a catalog (the change does not fit the catalog).
@@ -330,6 +344,9 @@ impl Change {
                 from: to,
                 to: from,
             },
+            CreateObject { object } => DropObject { object },
+            DropObject { object } => CreateObject { object },
+            ReplaceObject { from, to } => ReplaceObject { from: to, to: from },
         }
     }
 
@@ -350,6 +367,9 @@ impl Change {
         use Change::*;
         match self {
             CreateSchema { .. } | DropSchema { .. } => None,
+            CreateObject { object } | DropObject { object } | ReplaceObject { to: object, .. } => {
+                object.table.as_ref()
+            }
             CreateEnum { .. } | DropEnum { .. } | AlterEnum { .. } | RenameEnumValue { .. } => None,
             CreateTable { table } | DropTable { table } => Some(&table.name),
             RenameTable { to, .. } => Some(to),

@@ -9,12 +9,14 @@ pub mod index_key;
 pub mod manage;
 pub mod naming;
 pub mod normalize;
+pub mod object;
 pub mod scope;
 pub mod types;
 
 pub use catalog::*;
 pub use change::{ApplyError, Change};
 pub use naming::NamingConvention;
+pub use object::{Dependency, Object, ObjectKey, ObjectKind};
 pub use scope::Scope;
 pub use types::ColumnType;
 

@@ -75,10 +75,17 @@ impl Scope {
             && !self.exclude.iter().any(|p| pattern_matches(p, table))
     }
 
+    /// An SQL-defined object is in scope by its name (a trigger by its table's), as a table is.
+    pub fn contains_object(&self, object: &crate::object::Object) -> bool {
+        self.contains_table(object.table.as_ref().unwrap_or(&object.name))
+    }
+
     /// Keeps only the objects in scope, borrowing when everything already is (the common case).
     pub fn filter_ref<'a>(&self, catalog: &'a Catalog) -> std::borrow::Cow<'a, Catalog> {
         let all_in = catalog.schemas.iter().all(|s| {
-            self.contains_schema(&s.name) && s.tables.iter().all(|t| self.contains_table(&t.name))
+            self.contains_schema(&s.name)
+                && s.tables.iter().all(|t| self.contains_table(&t.name))
+                && s.objects.iter().all(|o| self.contains_object(o))
         });
         if all_in {
             std::borrow::Cow::Borrowed(catalog)
@@ -92,6 +99,7 @@ impl Scope {
         catalog.schemas.retain(|s| self.contains_schema(&s.name));
         for s in &mut catalog.schemas {
             s.tables.retain(|t| self.contains_table(&t.name));
+            s.objects.retain(|o| self.contains_object(o));
         }
         catalog
     }

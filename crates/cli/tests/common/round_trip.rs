@@ -70,10 +70,13 @@ pub fn check_state(
         setting.scope,
     );
     drop(scratch);
-    let canonical = match canonical {
+    let mut canonical = match canonical {
         Ok(c) => c,
         Err(e) => return vec![format!("canonicalising the imported models: {e:#}")],
     };
+    // Views, functions and triggers are not Rust models: import writes them to an SQL
+    // declaration file, which declares them as they are.
+    retort_schema::object::keep_unmanaged(&mut canonical, &introspected, |_| false);
     let g = generate(&introspected, &canonical, setting.scope);
     if !g.is_empty() {
         failures.push(format!(

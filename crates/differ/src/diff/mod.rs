@@ -7,6 +7,7 @@ mod constraint;
 mod enums;
 mod index;
 mod keyed;
+mod objects;
 mod schema;
 mod table;
 
@@ -103,5 +104,7 @@ pub fn diff_unordered_with(from: &Catalog, to: &Catalog, hints: &Hints) -> Vec<C
     schema::diff(&working, to, &mut out);
     enums::diff(&working, to, &mut out);
     table::diff(&working, to, &mut out);
+    objects::diff(&working, to, &mut out);
+    objects::recreate_dependents(&working, to, &mut out);
     out
 }

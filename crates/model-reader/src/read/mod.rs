@@ -407,6 +407,7 @@ impl<'o> Builder<'o> {
             renames: self.renames,
             enum_value_renames: self.enum_value_renames,
             dialects: self.dialects,
+            sql: Vec::new(),
         })
     }
 }
