@@ -44,7 +44,7 @@ fn phase(c: &Change) -> u32 {
 }
 
 fn early(o: &Object) -> bool {
-    o.kind.is_routine() && o.relations().next().is_none()
+    o.kind.before_tables() && o.relations().next().is_none()
 }
 
 /// How deep each object of `changes` sits among the others: 0 when it uses none of them, else

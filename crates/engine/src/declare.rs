@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use postgres::error::ErrorPosition;
 use retort_migrate::SqlStatement;
-use retort_schema::{quote_ident, Catalog, Object, Scope};
+use retort_schema::{quote_ident, Catalog, Object, ObjectKind, QualName, Scope};
 use std::fmt::Write as _;
 
 /// How many table changes one scratch transaction applies (see `canon`).
@@ -38,22 +38,44 @@ pub fn declared_objects(
                 &[],
             )?;
         }
-        for (schema, name) in crate::canon::used_sequences(&tables) {
-            let qualified = match &schema {
-                Some(s) => {
-                    tx.query_typed(
-                        &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)),
-                        &[],
-                    )?;
-                    format!("{}.{}", quote_ident(s), quote_ident(&name))
-                }
-                None => quote_ident(&name),
-            };
-            tx.query_typed(&format!("CREATE SEQUENCE IF NOT EXISTS {qualified}"), &[])?;
-        }
         tx.commit()?;
     }
     let later = before_tables(scratch, files)?;
+    // Sequences the models' defaults use and the files do not declare: the scratch database
+    // needs them for the defaults to be accepted; they are not declared objects.
+    let mut made: Vec<QualName> = Vec::new();
+    for (schema, name) in crate::canon::used_sequences(&tables) {
+        let qualified = match &schema {
+            Some(s) => {
+                scratch.query_typed(
+                    &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)),
+                    &[],
+                )?;
+                format!("{}.{}", quote_ident(s), quote_ident(&name))
+            }
+            None => quote_ident(&name),
+        };
+        let text: (&(dyn postgres::types::ToSql + Sync), _) =
+            (&qualified, postgres::types::Type::TEXT);
+        if scratch
+            .query_typed_one(
+                "SELECT to_regclass($1) IS NULL",
+                std::slice::from_ref(&text),
+            )?
+            .get::<_, bool>(0)
+        {
+            scratch.query_typed(&format!("CREATE SEQUENCE {qualified}"), &[])?;
+            let row = scratch.query_typed_one(
+                "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+                &[text],
+            )?;
+            made.push(QualName::new(
+                row.get::<_, String>(0),
+                row.get::<_, String>(1),
+            ));
+        }
+    }
     let changes = retort_differ::diff(&Catalog::default(), &tables);
     for batch in changes.chunks(CHANGES_PER_TRANSACTION) {
         let mut tx = scratch.transaction()?;
@@ -77,7 +99,11 @@ pub fn declared_objects(
         }
     }
     let read = crate::introspect(scratch, scope)?;
-    Ok(read.objects().cloned().collect())
+    Ok(read
+        .objects()
+        .filter(|o| !(o.kind == ObjectKind::Sequence && made.contains(&o.name)))
+        .cloned()
+        .collect())
 }
 
 /// Runs every statement of `files` in order and returns those that failed, as (file index,

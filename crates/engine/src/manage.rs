@@ -40,6 +40,7 @@ pub struct Manage {
     pub functions: Option<bool>,
     pub procedures: Option<bool>,
     pub triggers: Option<bool>,
+    pub sequences: Option<bool>,
 }
 
 impl Manage {
@@ -75,6 +76,7 @@ impl Manage {
             ObjectKind::Function => self.functions,
             ObjectKind::Procedure => self.procedures,
             ObjectKind::Trigger => self.triggers,
+            ObjectKind::Sequence => self.sequences,
         };
         own.unwrap_or_else(|| models.objects().any(|o| o.kind == kind))
     }

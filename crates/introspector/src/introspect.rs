@@ -186,6 +186,7 @@ pub(crate) fn object_row(row: &Row) -> Result<Object, Error> {
         "function" => ObjectKind::Function,
         "procedure" => ObjectKind::Procedure,
         "trigger" => ObjectKind::Trigger,
+        "sequence" => ObjectKind::Sequence,
         other => return Err(unexpected(q, format!("object kind {other}"))),
     };
     let table = match (

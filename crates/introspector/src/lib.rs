@@ -225,16 +225,9 @@ pub fn unmodelled_objects(
         .query_typed(
             "SELECT o.kind, n.nspname, o.name, o.tbl, o.detail FROM (
            SELECT 'pg_class'::regclass AS cls, c.oid, c.relnamespace AS ns,
-                  'sequence' AS kind,
-                  c.relname::text AS name, NULL::text AS tbl, '' AS detail
-           FROM pg_class c
-           WHERE (c.relkind = 'S' AND NOT EXISTS (
-                    SELECT 1 FROM pg_depend d
-                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                      AND d.deptype IN ('a', 'i')))
-           UNION ALL
-           SELECT 'pg_class'::regclass, c.oid, c.relnamespace, 'partitioned table',
-                  c.relname::text, c.relname::text, pg_get_partkeydef(c.oid)
+                  'partitioned table' AS kind,
+                  c.relname::text AS name, c.relname::text AS tbl,
+                  pg_get_partkeydef(c.oid) AS detail
            FROM pg_class c WHERE c.relkind = 'p'
            UNION ALL
            SELECT 'pg_proc'::regclass, p.oid, p.pronamespace, 'aggregate',

@@ -20,9 +20,17 @@ pub(crate) fn create(object: &Object) -> Vec<Statement> {
     out
 }
 
-/// `CREATE OR REPLACE` with the new definition (`pg_get_functiondef` prints that form).
+/// In place: `CREATE OR REPLACE` with the new definition (`pg_get_functiondef` prints that
+/// form); for a sequence `ALTER SEQUENCE` with the new options, which keeps its current value.
 pub(crate) fn replace(to: &Object) -> Vec<Statement> {
-    create(to)
+    match to.kind {
+        ObjectKind::Sequence => vec![Statement::new(to.definition.replacen(
+            "CREATE SEQUENCE",
+            "ALTER SEQUENCE",
+            1,
+        ))],
+        _ => create(to),
+    }
 }
 
 pub(crate) fn drop(object: &Object) -> Vec<Statement> {
@@ -39,6 +47,15 @@ pub(crate) fn drop(object: &Object) -> Vec<Statement> {
         },
         ObjectKind::View | ObjectKind::MaterializedView => {
             format!("DROP {} {name}", object.kind.keyword())
+        }
+        ObjectKind::Sequence => {
+            return vec![Statement::new(format!("DROP SEQUENCE {name}")).hazard(
+                crate::HazardKind::DataLoss,
+                format!(
+                    "drops sequence {}: its current value is lost (down.sql starts it again)",
+                    object.name
+                ),
+            )]
         }
     };
     vec![Statement::new(sql)]

@@ -15,15 +15,18 @@ pub enum ObjectKind {
     View,
     MaterializedView,
     Trigger,
+    /// A sequence no column owns (a serial's or an identity's is part of its column).
+    Sequence,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 5] = [
+    pub const ALL: [ObjectKind; 6] = [
         ObjectKind::Function,
         ObjectKind::Procedure,
         ObjectKind::View,
         ObjectKind::MaterializedView,
         ObjectKind::Trigger,
+        ObjectKind::Sequence,
     ];
 
     /// The words SQL uses for the kind (`DROP <keyword> ...`).
@@ -34,6 +37,7 @@ impl ObjectKind {
             ObjectKind::View => "VIEW",
             ObjectKind::MaterializedView => "MATERIALIZED VIEW",
             ObjectKind::Trigger => "TRIGGER",
+            ObjectKind::Sequence => "SEQUENCE",
         }
     }
 
@@ -45,13 +49,25 @@ impl ObjectKind {
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "materialized view",
             ObjectKind::Trigger => "trigger",
+            ObjectKind::Sequence => "sequence",
         }
     }
 
-    /// Functions and procedures: created before the tables (defaults and checks may call them),
-    /// dropped after them.
+    /// Functions and procedures, which overload by arguments.
     pub fn is_routine(self) -> bool {
         matches!(self, ObjectKind::Function | ObjectKind::Procedure)
+    }
+
+    /// Created before the tables (defaults and checks may call a function or a sequence's
+    /// `nextval`) and dropped after them, unless they use a table.
+    pub fn before_tables(self) -> bool {
+        self.is_routine() || self == ObjectKind::Sequence
+    }
+
+    /// Changed in place (`CREATE OR REPLACE`, `ALTER SEQUENCE`) rather than dropped and created:
+    /// what uses it, and a sequence's current value, stay.
+    pub fn replaceable(self) -> bool {
+        self.is_routine() || self == ObjectKind::Sequence
     }
 
     /// Views and materialized views: relations, which other objects may select from.

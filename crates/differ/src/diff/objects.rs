@@ -14,7 +14,7 @@ pub(super) fn diff(from: &Catalog, to: &Catalog, out: &mut Vec<Change>) {
                 object: (*o).clone(),
             }),
             Some(n) if n != o => {
-                if o.kind.is_routine() && signature(o) == signature(n) {
+                if o.kind.replaceable() && (!o.kind.is_routine() || signature(o) == signature(n)) {
                     out.push(Change::ReplaceObject {
                         from: (*o).clone(),
                         to: (*n).clone(),

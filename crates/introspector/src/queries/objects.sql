@@ -1,4 +1,5 @@
--- Views, materialized views, functions, procedures and triggers of the configured schemas ($1),
+-- Views, materialized views, functions, procedures, triggers and sequences no column owns of the
+-- configured schemas ($1),
 -- each with the statement that creates it as the server prints it, and what it uses (pg_depend:
 -- relations with the column used, row types as their tables, routines outside pg_catalog). Extension members, internal
 -- triggers (foreign keys) and aggregates are left out.
@@ -16,6 +17,23 @@ WITH objs AS (
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1::text[])
+    UNION ALL
+    -- Sequences no column owns (serials' are 'a', identities' 'i' dependencies of the column).
+    SELECT 'pg_class'::regclass, c.oid, 'sequence', n.nspname::text, c.relname::text, NULL,
+           NULL, NULL,
+           'CREATE SEQUENCE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+             || ' AS ' || format_type(s.seqtypid, NULL)
+             || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin
+             || ' MAXVALUE ' || s.seqmax || ' START WITH ' || s.seqstart
+             || ' CACHE ' || s.seqcache
+             || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_sequence s ON s.seqrelid = c.oid
+    WHERE c.relkind = 'S' AND n.nspname = ANY($1::text[])
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                        AND d.deptype IN ('a', 'i'))
     UNION ALL
     SELECT 'pg_proc'::regclass, p.oid,
            CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
