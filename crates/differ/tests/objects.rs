@@ -23,6 +23,7 @@ fn view(name: &str, def: &str, deps: Vec<Dependency>) -> Object {
         args: None,
         table: None,
         definition: format!("CREATE VIEW public.{name} AS {def}"),
+        indexes: Vec::new(),
         depends_on: deps,
     }
 }
@@ -36,6 +37,7 @@ fn function(body: &str) -> Object {
         definition: format!(
             "CREATE OR REPLACE FUNCTION public.f(n integer)\n RETURNS integer\n LANGUAGE sql\nAS $function${body}$function$"
         ),
+        indexes: Vec::new(),
         depends_on: Vec::new(),
     }
 }

@@ -220,6 +220,7 @@ pub(crate) fn object_row(row: &Row) -> Result<Object, Error> {
         args: get(row, q, "args")?,
         table,
         definition: get::<String>(row, q, "definition")?.trim_end().to_string(),
+        indexes: get(row, q, "indexes")?,
         depends_on,
     })
 }

@@ -5,7 +5,8 @@ use crate::sql::q;
 use crate::Statement;
 use retort_schema::{quote_qual, Object, ObjectKind};
 
-/// The definition as the server printed it, without a trailing `;`. A `LANGUAGE sql` routine
+/// The definition as the server printed it, without a trailing `;`, then a materialized view's
+/// indexes. A `LANGUAGE sql` routine
 /// is created with `check_function_bodies` off for the rest of the migration's transaction, as
 /// pg_dump does: its body may read tables created later in the migration.
 pub(crate) fn create(object: &Object) -> Vec<Statement> {
@@ -17,6 +18,7 @@ pub(crate) fn create(object: &Object) -> Vec<Statement> {
         ));
     }
     out.push(Statement::new(sql.to_string()));
+    out.extend(object.indexes.iter().map(|i| Statement::new(i.clone())));
     out
 }
 

@@ -76,6 +76,7 @@ fn function(body: &str) -> Object {
         definition: format!(
             "CREATE OR REPLACE FUNCTION app.\"Touch\"(n integer)\n RETURNS integer\n LANGUAGE sql\nAS $function${body}$function$\n"
         ),
+        indexes: Vec::new(),
         depends_on: Vec::new(),
     }
 }
@@ -87,6 +88,7 @@ fn view() -> Object {
         args: None,
         table: None,
         definition: "CREATE VIEW app.\"open orders\" AS\n SELECT id\n   FROM app.\"Orders\"\n  WHERE state <> 'done'::text".into(),
+        indexes: Vec::new(),
         depends_on: vec![Dependency::Relation {
             name: t(),
             column: Some("id".into()),
@@ -101,6 +103,7 @@ fn trigger() -> Object {
         args: None,
         table: Some(t()),
         definition: "CREATE TRIGGER \"orders touched\" BEFORE UPDATE ON app.\"Orders\" FOR EACH ROW EXECUTE FUNCTION app.touch()".into(),
+        indexes: Vec::new(),
         depends_on: Vec::new(),
     }
 }

@@ -108,6 +108,9 @@ pub struct Object {
     /// The statement that creates the object, as the server prints it (`pg_get_functiondef`,
     /// `pg_get_triggerdef`, `pg_get_viewdef` behind `CREATE VIEW name AS`).
     pub definition: String,
+    /// A materialized view's indexes (`pg_get_indexdef`, sorted): created again with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<String>,
     /// What the object uses, sorted; the differ recreates an object whose dependencies change
     /// shape, and the order puts it after them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -96,11 +96,17 @@ named AS (
 )
 SELECT
     o.kind, o.schema, o.name, o.args, o.table_schema, o.table_name, o.definition,
+    -- A materialized view's indexes, created again with it.
+    CASE WHEN o.kind = 'materialized_view' THEN
+        ARRAY(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+              WHERE i.indrelid = o.oid ORDER BY 1)
+    ELSE '{}' END AS indexes,
     COALESCE(array_agg(d.kind) FILTER (WHERE d.kind IS NOT NULL), '{}') AS dep_kinds,
     COALESCE(array_agg(d.schema) FILTER (WHERE d.kind IS NOT NULL), '{}') AS dep_schemas,
     COALESCE(array_agg(d.name) FILTER (WHERE d.kind IS NOT NULL), '{}') AS dep_names,
     COALESCE(array_agg(d.detail) FILTER (WHERE d.kind IS NOT NULL), '{}') AS dep_details
 FROM mine o
 LEFT JOIN named d ON d.cls = o.cls AND d.oid = o.oid
-GROUP BY o.kind, o.schema, o.name, o.args, o.table_schema, o.table_name, o.definition
+GROUP BY o.cls, o.oid, o.kind, o.schema, o.name, o.args, o.table_schema, o.table_name,
+         o.definition
 ORDER BY 2, 1, 3, 4
