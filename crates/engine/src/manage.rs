@@ -32,7 +32,8 @@ pub struct Manage {
     pub deferrable: Option<bool>,
     pub fk_match: Option<bool>,
     pub indexes: Option<bool>,
-    /// SQL-defined objects: a kind is managed (objects of it the models do not declare are
+    /// SQL-defined objects (views, functions, triggers, sequences, row-level security,
+    /// policies): a kind is managed (objects of it the models do not declare are
     /// dropped) when the project's SQL files declare one of that kind, or when set here.
     /// `all` does not reach these.
     pub views: Option<bool>,
@@ -41,6 +42,8 @@ pub struct Manage {
     pub procedures: Option<bool>,
     pub triggers: Option<bool>,
     pub sequences: Option<bool>,
+    pub row_security: Option<bool>,
+    pub policies: Option<bool>,
 }
 
 impl Manage {
@@ -77,6 +80,8 @@ impl Manage {
             ObjectKind::Procedure => self.procedures,
             ObjectKind::Trigger => self.triggers,
             ObjectKind::Sequence => self.sequences,
+            ObjectKind::RowSecurity => self.row_security,
+            ObjectKind::Policy => self.policies,
         };
         own.unwrap_or_else(|| models.objects().any(|o| o.kind == kind))
     }

@@ -187,6 +187,8 @@ pub(crate) fn object_row(row: &Row) -> Result<Object, Error> {
         "procedure" => ObjectKind::Procedure,
         "trigger" => ObjectKind::Trigger,
         "sequence" => ObjectKind::Sequence,
+        "row_security" => ObjectKind::RowSecurity,
+        "policy" => ObjectKind::Policy,
         other => return Err(unexpected(q, format!("object kind {other}"))),
     };
     let table = match (

@@ -43,10 +43,19 @@ pub(crate) fn drop(object: &Object) -> Vec<Statement> {
             object.kind.keyword(),
             object.args.as_deref().unwrap_or("")
         ),
-        ObjectKind::Trigger => match &object.table {
-            Some(t) => format!("DROP TRIGGER {} ON {}", q(&object.name.name), quote_qual(t)),
-            None => format!("DROP TRIGGER {}", q(&object.name.name)),
+        ObjectKind::Trigger | ObjectKind::Policy => match &object.table {
+            Some(t) => format!(
+                "DROP {} {} ON {}",
+                object.kind.keyword(),
+                q(&object.name.name),
+                quote_qual(t)
+            ),
+            None => format!("DROP {} {}", object.kind.keyword(), q(&object.name.name)),
         },
+        ObjectKind::RowSecurity => format!(
+            "ALTER TABLE {} DISABLE ROW LEVEL SECURITY, NO FORCE ROW LEVEL SECURITY",
+            quote_qual(object.table.as_ref().unwrap_or(&object.name))
+        ),
         ObjectKind::View | ObjectKind::MaterializedView => {
             format!("DROP {} {name}", object.kind.keyword())
         }

@@ -225,8 +225,13 @@ fn in_migration(
                 );
             }
             Change::DropObject { object } if !recreated(changes, object) => {
+                use retort_schema::ObjectKind;
                 let what = match object.kind {
-                    retort_schema::ObjectKind::Trigger => "it stops firing",
+                    ObjectKind::Trigger => "it stops firing",
+                    ObjectKind::RowSecurity => {
+                        "its policies stop applying: every role with privileges on the table sees every row"
+                    }
+                    ObjectKind::Policy => "the rows it let roles see or write change",
                     _ => "queries and code that use it fail",
                 };
                 sts[0] = sts[0].clone().hazard(

@@ -17,16 +17,22 @@ pub enum ObjectKind {
     Trigger,
     /// A sequence no column owns (a serial's or an identity's is part of its column).
     Sequence,
+    /// `ENABLE` / `FORCE ROW LEVEL SECURITY` of a table (named after it, on it).
+    RowSecurity,
+    /// A row-level security policy on a table.
+    Policy,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 8] = [
         ObjectKind::Function,
         ObjectKind::Procedure,
         ObjectKind::View,
         ObjectKind::MaterializedView,
         ObjectKind::Trigger,
         ObjectKind::Sequence,
+        ObjectKind::RowSecurity,
+        ObjectKind::Policy,
     ];
 
     /// The words SQL uses for the kind (`DROP <keyword> ...`).
@@ -38,6 +44,8 @@ impl ObjectKind {
             ObjectKind::MaterializedView => "MATERIALIZED VIEW",
             ObjectKind::Trigger => "TRIGGER",
             ObjectKind::Sequence => "SEQUENCE",
+            ObjectKind::RowSecurity => "ROW LEVEL SECURITY",
+            ObjectKind::Policy => "POLICY",
         }
     }
 
@@ -50,6 +58,8 @@ impl ObjectKind {
             ObjectKind::MaterializedView => "materialized view",
             ObjectKind::Trigger => "trigger",
             ObjectKind::Sequence => "sequence",
+            ObjectKind::RowSecurity => "row level security",
+            ObjectKind::Policy => "policy",
         }
     }
 

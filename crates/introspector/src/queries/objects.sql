@@ -1,5 +1,5 @@
--- Views, materialized views, functions, procedures, triggers and sequences no column owns of the
--- configured schemas ($1),
+-- Views, materialized views, functions, procedures, triggers, sequences no column owns, tables'
+-- row-level security and policies of the configured schemas ($1),
 -- each with the statement that creates it as the server prints it, and what it uses (pg_depend:
 -- relations with the column used, row types as their tables, routines outside pg_catalog). Extension members, internal
 -- triggers (foreign keys) and aggregates are left out.
@@ -49,6 +49,37 @@ WITH objs AS (
     JOIN pg_class c ON c.oid = t.tgrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE NOT t.tgisinternal AND n.nspname = ANY($1::text[])
+    UNION ALL
+    -- Row-level security of a table: an object named after the table, on it.
+    SELECT 'pg_class'::regclass, c.oid, 'row_security', n.nspname::text, c.relname::text, NULL,
+           n.nspname::text, c.relname::text,
+           'ALTER TABLE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' '
+             || array_to_string(ARRAY[
+                    CASE WHEN c.relrowsecurity THEN 'ENABLE ROW LEVEL SECURITY' END,
+                    CASE WHEN c.relforcerowsecurity THEN 'FORCE ROW LEVEL SECURITY' END], ', ')
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND (c.relrowsecurity OR c.relforcerowsecurity)
+      AND n.nspname = ANY($1::text[])
+    UNION ALL
+    SELECT 'pg_policy'::regclass, p.oid, 'policy', n.nspname::text, p.polname::text, NULL,
+           n.nspname::text, c.relname::text,
+           'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || quote_ident(n.nspname) || '.'
+             || quote_ident(c.relname)
+             || CASE WHEN p.polpermissive THEN ' AS PERMISSIVE' ELSE ' AS RESTRICTIVE' END
+             || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
+                                         WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE'
+                                         ELSE 'ALL' END
+             || ' TO ' || (SELECT string_agg(r.name, ', ' ORDER BY r.name)
+                           FROM (SELECT CASE WHEN u = 0 THEN 'PUBLIC'
+                                             ELSE quote_ident(pg_get_userbyid(u)) END AS name
+                                 FROM unnest(p.polroles) AS u) r)
+             || COALESCE(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
+             || COALESCE(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
+    FROM pg_policy p
+    JOIN pg_class c ON c.oid = p.polrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY($1::text[])
 ),
 mine AS (
     SELECT o.* FROM objs o
