@@ -138,51 +138,22 @@ pub fn canonical_tables(
         exclude: Vec::new(),
         version_table: scope.version_table.clone(),
     };
-    // One statement at a time from the plan, each sent as one extended-protocol query: the server
-    // itself refuses a text that holds more than one command, so nothing is ever split at `;`.
     let (created, copies) = distinct_shapes(sub);
     let changes = retort_differ::diff(&Catalog::default(), &all.filter_ref(&created));
-    let mut tx = scratch.transaction()?;
-    // Sequences the models use in defaults but do not declare (Retort does not manage them):
-    // the scratch database needs them for the defaults to be accepted.
-    for (schema, name) in used_sequences(sub) {
-        if let Some(schema) = &schema {
-            tx.query_typed(
-                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
-                &[],
-            )?;
+    create_used_sequences(scratch, sub)?;
+    apply_in_batches(scratch, &changes, |change, sql, e| {
+        let err = rejected(change, sql, e, origins);
+        if unavailable.is_empty() {
+            return err;
         }
-        let qualified = match &schema {
-            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&name)),
-            None => quote_ident(&name),
-        };
-        tx.query_typed(&format!("CREATE SEQUENCE IF NOT EXISTS {qualified}"), &[])?;
-    }
-    tx.commit()?;
-    // Committed in batches: one transaction creating thousands of tables runs out of lock slots
-    // (`max_locks_per_transaction`). The database is a throwaway, so partial batches do no harm.
-    for batch in changes.chunks(CHANGES_PER_TRANSACTION) {
-        let mut tx = scratch.transaction()?;
-        for change in batch {
-            let plan = retort_render::plan(std::slice::from_ref(change), &Default::default());
-            for st in plan.statements {
-                if let Err(e) = tx.query_typed(&st.sql, &[]) {
-                    let err = rejected(change, &st.sql, &e, origins);
-                    if unavailable.is_empty() {
-                        return Err(err);
-                    }
-                    return Err(err.context(format!(
-                        "the database has extensions the scratch database cannot create: {}; \
-                         install them for the scratch server's PostgreSQL (e.g. the \
-                         postgresql-contrib package or the extension's own), or set [shadow] url \
-                         to a server that has them",
-                        unavailable.join(", ")
-                    )));
-                }
-            }
-        }
-        tx.commit()?;
-    }
+        err.context(format!(
+            "the database has extensions the scratch database cannot create: {}; \
+             install them for the scratch server's PostgreSQL (e.g. the \
+             postgresql-contrib package or the extension's own), or set [shadow] url \
+             to a server that has them",
+            unavailable.join(", ")
+        ))
+    })?;
     let canonical = crate::introspect(scratch, &all)?;
     let mut out: BTreeMap<QualName, Table> = canonical
         .schemas
@@ -235,6 +206,87 @@ pub(crate) fn create_extensions(
         }
     }
     Ok(unavailable)
+}
+
+/// Creates in `scratch` the sequences the defaults of `models` name and `scratch` lacks, and
+/// returns them as created. Retort does not manage those the project does not declare, but the
+/// scratch database needs them for the defaults to be accepted.
+pub(crate) fn create_used_sequences(
+    scratch: &mut postgres::Client,
+    models: &Catalog,
+) -> Result<Vec<QualName>> {
+    let mut made = Vec::new();
+    for (schema, name) in used_sequences(models) {
+        let qualified = match &schema {
+            Some(s) => {
+                scratch.query_typed(
+                    &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)),
+                    &[],
+                )?;
+                format!("{}.{}", quote_ident(s), quote_ident(&name))
+            }
+            None => quote_ident(&name),
+        };
+        let text: (&(dyn postgres::types::ToSql + Sync), _) =
+            (&qualified, postgres::types::Type::TEXT);
+        let missing = scratch
+            .query_typed_one(
+                "SELECT to_regclass($1) IS NULL",
+                std::slice::from_ref(&text),
+            )?
+            .get::<_, bool>(0);
+        if missing {
+            scratch.query_typed(&format!("CREATE SEQUENCE {qualified}"), &[])?;
+            let row = scratch.query_typed_one(
+                "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+                &[text],
+            )?;
+            made.push(QualName::new(
+                row.get::<_, String>(0),
+                row.get::<_, String>(1),
+            ));
+        }
+    }
+    Ok(made)
+}
+
+/// Runs `changes` in `scratch`, one statement of their plan at a time, each sent as one
+/// extended-protocol query (the server itself refuses a text that holds more than one command,
+/// so nothing is ever split at `;`). Committed in batches: one transaction creating thousands of
+/// tables runs out of lock slots (`max_locks_per_transaction`); the database is a throwaway, so
+/// partial batches do no harm. A refused statement is the error `refused` makes of it.
+pub(crate) fn apply_in_batches(
+    scratch: &mut postgres::Client,
+    changes: &[Change],
+    refused: impl Fn(&Change, &str, &postgres::Error) -> anyhow::Error,
+) -> Result<()> {
+    for batch in changes.chunks(CHANGES_PER_TRANSACTION) {
+        let mut tx = scratch.transaction()?;
+        for change in batch {
+            let plan = retort_render::plan(std::slice::from_ref(change), &Default::default());
+            for st in plan.statements {
+                if let Err(e) = tx.query_typed(&st.sql, &[]) {
+                    return Err(refused(change, &st.sql, &e));
+                }
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The 0-based line of `sql` that the server's error `err` points at, when it points.
+pub(crate) fn error_line(sql: &str, err: &postgres::Error) -> Option<usize> {
+    match err.as_db_error()?.position()? {
+        ErrorPosition::Original(pos) => Some(
+            sql.chars()
+                .take((*pos as usize).saturating_sub(1))
+                .filter(|c| *c == '\n')
+                .count(),
+        ),
+        ErrorPosition::Internal { .. } => None,
+    }
 }
 
 /// `t` with its name and the names of its checks and indexes blanked: tables with the same shape
@@ -354,16 +406,7 @@ fn rejected(
     err: &postgres::Error,
     origins: &BTreeMap<String, Span>,
 ) -> anyhow::Error {
-    let db = err.as_db_error();
-    let marked_line = db.and_then(|d| match d.position() {
-        Some(ErrorPosition::Original(pos)) => Some(
-            sql.chars()
-                .take((*pos as usize).saturating_sub(1))
-                .filter(|c| *c == '\n')
-                .count(),
-        ),
-        _ => None,
-    });
+    let marked_line = error_line(sql, err);
     let table = change.table().map(|t| t.to_string());
     // In CREATE TABLE and ADD COLUMN the marked line starts with the column name.
     let column = marked_line

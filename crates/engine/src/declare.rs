@@ -1,14 +1,10 @@
 //! SQL declaration files (`[models] sql`): run on a scratch database over the models' tables and
 //! read back, so the views, functions and triggers they declare compare in the server's spelling.
 
-use anyhow::{Context, Result};
-use postgres::error::ErrorPosition;
+use anyhow::Result;
 use retort_migrate::SqlStatement;
-use retort_schema::{quote_ident, Catalog, Object, ObjectKind, QualName, Scope};
+use retort_schema::{quote_ident, Catalog, Object, ObjectKind, Scope};
 use std::fmt::Write as _;
-
-/// How many table changes one scratch transaction applies (see `canon`).
-const CHANGES_PER_TRANSACTION: usize = 200;
 
 /// The objects `files` declare, as `scratch` (an empty throwaway database) reads them back once
 /// the models' tables (`catalog`, normalised) exist. Statements are cut by the runner's lexer
@@ -41,57 +37,17 @@ pub fn declared_objects(
         tx.commit()?;
     }
     let later = before_tables(scratch, files)?;
-    // Sequences the models' defaults use and the files do not declare: the scratch database
-    // needs them for the defaults to be accepted; they are not declared objects.
-    let mut made: Vec<QualName> = Vec::new();
-    for (schema, name) in crate::canon::used_sequences(&tables) {
-        let qualified = match &schema {
-            Some(s) => {
-                scratch.query_typed(
-                    &format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)),
-                    &[],
-                )?;
-                format!("{}.{}", quote_ident(s), quote_ident(&name))
-            }
-            None => quote_ident(&name),
-        };
-        let text: (&(dyn postgres::types::ToSql + Sync), _) =
-            (&qualified, postgres::types::Type::TEXT);
-        if scratch
-            .query_typed_one(
-                "SELECT to_regclass($1) IS NULL",
-                std::slice::from_ref(&text),
-            )?
-            .get::<_, bool>(0)
-        {
-            scratch.query_typed(&format!("CREATE SEQUENCE {qualified}"), &[])?;
-            let row = scratch.query_typed_one(
-                "SELECT n.nspname::text, c.relname::text FROM pg_class c \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
-                &[text],
-            )?;
-            made.push(QualName::new(
-                row.get::<_, String>(0),
-                row.get::<_, String>(1),
-            ));
-        }
-    }
+    // Sequences the models' defaults use and the files do not declare are not declared objects.
+    let made = crate::canon::create_used_sequences(scratch, &tables)?;
     let changes = retort_differ::diff(&Catalog::default(), &tables);
-    for batch in changes.chunks(CHANGES_PER_TRANSACTION) {
-        let mut tx = scratch.transaction()?;
-        for change in batch {
-            let plan = retort_render::plan(std::slice::from_ref(change), &Default::default());
-            for st in plan.statements {
-                tx.query_typed(&st.sql, &[]).with_context(|| {
-                    format!(
-                        "creating the models' tables for the SQL declaration files: {}",
-                        st.sql.lines().next().unwrap_or("")
-                    )
-                })?;
-            }
-        }
-        tx.commit()?;
-    }
+    crate::canon::apply_in_batches(scratch, &changes, |_, sql, e| {
+        let mut msg = format!(
+            "creating the models' tables for the SQL declaration files: {}",
+            sql.lines().next().unwrap_or("")
+        );
+        crate::canon::server_says(&mut msg, e);
+        anyhow::anyhow!(msg)
+    })?;
     for (file, st) in later {
         let (name, text) = &files[file];
         if let Err(e) = scratch.query_typed(&st.sql, &[]) {
@@ -129,18 +85,7 @@ pub(crate) fn before_tables(
 /// The error for a statement of an SQL declaration file the server refused: file and line, the
 /// line itself, and the server's message.
 fn rejected(name: &str, text: &str, st: &SqlStatement, err: &postgres::Error) -> anyhow::Error {
-    let db = err.as_db_error();
-    let within = db.and_then(|d| match d.position() {
-        Some(ErrorPosition::Original(pos)) => Some(
-            st.sql
-                .chars()
-                .take((*pos as usize).saturating_sub(1))
-                .filter(|c| *c == '\n')
-                .count(),
-        ),
-        _ => None,
-    });
-    let n = st.line - 1 + within.unwrap_or(0);
+    let n = st.line - 1 + crate::canon::error_line(&st.sql, err).unwrap_or(0);
     let mut msg = format!("PostgreSQL rejects the SQL declaration file {name}");
     let _ = write!(msg, "\n  --> {name}:{}", n + 1);
     if let Some(l) = text.lines().nth(n) {
