@@ -1,7 +1,7 @@
 //! Puts changes into an order PostgreSQL accepts: enums before the columns that use them, tables
 //! before foreign keys, drops before creates. Reversing the inverses of an ordered list is ordered too.
 
-use retort_schema::{Change, Object, ObjectKey, QualName};
+use retort_schema::{Change, Dependency, Object, ObjectKey, QualName};
 use std::collections::BTreeMap;
 
 /// Phase of a change; changes run phase by phase. Within a phase, by table name then input order.
@@ -48,7 +48,8 @@ fn early(o: &Object) -> bool {
 }
 
 /// How deep each object of `changes` sits among the others: 0 when it uses none of them, else
-/// one more than the deepest it uses (a trigger uses the view it is on).
+/// one more than the deepest it uses (a trigger or policy uses the view it is on). Each object
+/// is visited once, through a map from what others record when they use it.
 fn depths(changes: &[Change]) -> BTreeMap<ObjectKey, u32> {
     let objects: Vec<&Object> = changes
         .iter()
@@ -59,33 +60,70 @@ fn depths(changes: &[Change]) -> BTreeMap<ObjectKey, u32> {
             _ => None,
         })
         .collect();
-    let mut depth: BTreeMap<ObjectKey, u32> = objects.iter().map(|o| (o.key(), 0)).collect();
-    // Longest path by relaxation; a cycle (impossible in a real catalog) stops at len rounds.
-    for _ in 0..objects.len() {
-        let mut changed = false;
-        for o in &objects {
-            let used = objects
-                .iter()
-                .filter(|u| u.key() != o.key())
-                .filter(|u| {
-                    o.uses(&u.as_dependency())
-                        || (u.kind.is_relation() && o.table.as_ref() == Some(&u.name))
-                })
-                .filter_map(|u| depth.get(&u.key()).copied())
-                .max();
-            if let Some(d) = used {
-                let e = depth.entry(o.key()).or_default();
-                if *e < d + 1 {
-                    *e = d + 1;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
+    // A relation is looked up by name whatever column a user names; a routine by its overload.
+    let lookup = |d: &Dependency| match d {
+        Dependency::Relation { name, .. } => Dependency::Relation {
+            name: name.clone(),
+            column: None,
+        },
+        d => d.clone(),
+    };
+    let mut by_dependency: BTreeMap<Dependency, Vec<usize>> = BTreeMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        if let Some(d) = o.as_dependency() {
+            by_dependency.entry(d).or_default().push(i);
         }
     }
-    depth
+    let used: Vec<Vec<usize>> = objects
+        .iter()
+        .map(|o| {
+            let on = o.table.iter().map(|t| Dependency::Relation {
+                name: t.clone(),
+                column: None,
+            });
+            let mut us: Vec<usize> = o
+                .depends_on
+                .iter()
+                .map(lookup)
+                .chain(on)
+                .filter_map(|d| by_dependency.get(&d))
+                .flatten()
+                .copied()
+                .filter(|&j| objects[j].key() != o.key())
+                .collect();
+            us.sort_unstable();
+            us.dedup();
+            us
+        })
+        .collect();
+    // Memoised depth-first search; an object met again while on the path (a cycle, impossible
+    // in a real catalog) counts as depth 0 there.
+    fn depth(i: usize, used: &[Vec<usize>], memo: &mut [Option<u32>], on_path: &mut [bool]) -> u32 {
+        if let Some(d) = memo[i] {
+            return d;
+        }
+        if on_path[i] {
+            return 0;
+        }
+        on_path[i] = true;
+        let d = used[i]
+            .iter()
+            .map(|&j| depth(j, used, memo, on_path) + 1)
+            .max()
+            .unwrap_or(0);
+        on_path[i] = false;
+        memo[i] = Some(d);
+        d
+    }
+    let mut memo = vec![None; objects.len()];
+    let mut on_path = vec![false; objects.len()];
+    let mut out = BTreeMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        let d = depth(i, &used, &mut memo, &mut on_path);
+        let e = out.entry(o.key()).or_insert(0);
+        *e = (*e).max(d);
+    }
+    out
 }
 
 /// Sorts changes by (phase, table) with a stable sort, so ties keep the differ's order.

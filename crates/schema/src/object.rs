@@ -147,17 +147,22 @@ impl Object {
         }
     }
 
-    /// The dependency other objects record when they use this one.
-    pub fn as_dependency(&self) -> Dependency {
-        match &self.args {
-            Some(args) if self.kind.is_routine() => Dependency::Routine {
+    /// The dependency other objects record when they use this one: a routine by its overload,
+    /// a view by its name; `None` for kinds nothing uses (triggers, policies, a table's
+    /// row-level security, whose names may be a table's, and sequences, which only defaults use).
+    pub fn as_dependency(&self) -> Option<Dependency> {
+        if self.kind.is_routine() {
+            Some(Dependency::Routine {
                 name: self.name.clone(),
-                args: args.clone(),
-            },
-            _ => Dependency::Relation {
+                args: self.args.clone().unwrap_or_default(),
+            })
+        } else if self.kind.is_relation() {
+            Some(Dependency::Relation {
                 name: self.name.clone(),
                 column: None,
-            },
+            })
+        } else {
+            None
         }
     }
 
@@ -207,20 +212,23 @@ pub fn keep_unmanaged(
     if kept.is_empty() {
         return;
     }
+    // What the other side's objects offer to their users, looked up once.
+    let offered: BTreeSet<Dependency> = other.objects().filter_map(Object::as_dependency).collect();
     let in_other = |d: &Dependency| match d {
         Dependency::Relation { name, .. } => {
             other.table(name).is_some()
-                || other
-                    .objects()
-                    .any(|o| o.kind.is_relation() && &o.name == name)
+                || offered.contains(&Dependency::Relation {
+                    name: name.clone(),
+                    column: None,
+                })
         }
-        Dependency::Routine { .. } => other.objects().any(|o| o.as_dependency() == *d),
+        Dependency::Routine { .. } => offered.contains(d),
     };
     loop {
         let here: BTreeSet<Dependency> = target
             .objects()
             .chain(kept.iter().copied())
-            .map(Object::as_dependency)
+            .filter_map(Object::as_dependency)
             .collect();
         let exists = |d: &Dependency| match d {
             Dependency::Relation { name, column } => match target.table(name) {

@@ -90,7 +90,7 @@ pub(super) fn recreate_dependents(from: &Catalog, to: &Catalog, out: &mut Vec<Ch
             }
             Change::DropObject { object } => {
                 dropped.insert(object.key());
-                affected.push(object.as_dependency());
+                affected.extend(object.as_dependency());
             }
             _ => {}
         }
@@ -110,7 +110,7 @@ pub(super) fn recreate_dependents(from: &Catalog, to: &Catalog, out: &mut Vec<Ch
             if let Some(n) = to.object(&o.key()) {
                 out.push(Change::CreateObject { object: n.clone() });
             }
-            affected.push(o.as_dependency());
+            affected.extend(o.as_dependency());
         }
     }
 }
