@@ -28,6 +28,52 @@ struct RawConfig {
     manage: crate::manage::Manage,
     #[serde(default)]
     shadow: crate::shadow::RawShadow,
+    #[serde(default)]
+    upgrade: RawUpgrade,
+}
+
+/// `[upgrade]`: a backup before every upgrade that runs a migration.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUpgrade {
+    /// `true` (into `backups/`) or the directory to write backups to; `false`: only with
+    /// `--backup`.
+    #[serde(default)]
+    backup: Option<BackupSetting>,
+    #[serde(default)]
+    backup_format: crate::backup::Format,
+    /// The pg_dump to run (a path, relative to retort.toml, or a name on PATH).
+    #[serde(default)]
+    pg_dump: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum BackupSetting {
+    On(bool),
+    Dir(String),
+}
+
+/// `[upgrade]` resolved: where `--backup` writes, and whether every upgrade backs up.
+#[derive(Debug, Clone, Default)]
+pub struct BackupConfig {
+    /// Every upgrade that runs a migration backs up first (`[upgrade] backup`).
+    pub always: bool,
+    /// `[upgrade] backup` as a directory, else `backups` (relative to retort.toml).
+    pub dir: PathBuf,
+    pub format: crate::backup::Format,
+    pub pg_dump: Option<PathBuf>,
+}
+
+impl BackupConfig {
+    /// The options of a backup into `dir`.
+    pub fn options(&self, dir: PathBuf) -> crate::backup::Options {
+        crate::backup::Options {
+            dir,
+            format: self.format,
+            pg_dump: self.pg_dump.clone(),
+        }
+    }
 }
 
 /// `url`, or the parts; unknown keys are refused by `retort_connect::Params::from_parts`.
@@ -152,6 +198,8 @@ pub struct Config {
     pub manage: crate::manage::Manage,
     /// `[shadow]`: where scratch databases go (a private cluster by default).
     pub shadow: crate::shadow::ShadowConfig,
+    /// `[upgrade]`: backups before upgrades.
+    pub backup: BackupConfig,
 }
 
 /// Reads `KEY=VALUE` lines of a `.env` file into the environment, without overriding.
@@ -312,7 +360,26 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         .shadow
         .resolve()
         .map_err(|e| anyhow!("{}: {e:#}", path.display()))?;
+    let (always, dir) = match &raw.upgrade.backup {
+        Some(BackupSetting::On(on)) => (*on, root.join("backups")),
+        Some(BackupSetting::Dir(d)) => (true, root.join(d)),
+        None => (false, root.join("backups")),
+    };
+    let backup = BackupConfig {
+        always,
+        dir,
+        format: raw.upgrade.backup_format,
+        // A bare name is looked up on PATH; a path is relative to retort.toml.
+        pg_dump: raw.upgrade.pg_dump.as_ref().map(|p| {
+            if p.contains('/') {
+                root.join(p)
+            } else {
+                PathBuf::from(p)
+            }
+        }),
+    };
     Ok(Config {
+        backup,
         shadow,
         migrations_dir: root.join(&raw.migrations.dir),
         root,
@@ -379,6 +446,14 @@ exclude = []
 [shadow]
 # url = "auto"
 # idle_minutes = 15
+
+# A pg_dump before every `retort upgrade` that runs a migration, read back before the upgrade
+# starts; the upgrade is refused when it fails (README: "Backups"). `retort upgrade --backup`
+# does the same once.
+[upgrade]
+# backup = "backups"          # or true (into backups/)
+# backup_format = "custom"    # custom (restore with pg_restore) or plain (psql)
+# pg_dump = "pg_dump"         # default: the local pg_dump of the server's major version
 
 # What the models manage beyond what their dialect can say (README: "What the models manage").
 # SeaORM entities leave defaults, indexes, checks, ... to the database; when yours are complete:

@@ -1,6 +1,7 @@
 //! The engine behind the `retort` binary: reads models and the database, diffs, renders migrations.
 //! `main.rs` only parses flags, prints and picks exit codes; tests drive this API directly.
 
+pub mod backup;
 pub mod config;
 pub mod diagnostics;
 pub mod import;
@@ -12,7 +13,7 @@ use anyhow::{Context, Result};
 pub use retort_engine::model_reader;
 pub use retort_engine::{
     canon, describe, generate, generate_with, introspect, manage, rename_hints, schema_at,
-    split_enum_additions, Generated, Hints, Rename, RenderOptions,
+    Generated, Hints, Rename, RenderOptions,
 };
 
 /// Connects to PostgreSQL (URL or key=value string; see retort-connect), with a message that

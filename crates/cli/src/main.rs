@@ -181,7 +181,8 @@ enum Command {
     ///
     /// By default the migrations are replayed on a scratch database created (and dropped) on the
     /// configured server; `--live` compares with the configured database itself instead, and says
-    /// why they differ: exit 3 when the database is behind the migrations (pending), 4 when it
+    /// why they differ: exit 3 when the database is behind the migrations (pending, or a migration
+    /// with `-- retort:step` lines interrupted partway), 4 when it
     /// drifted from what its migrations build (changed by hand), 1 when the models are ahead.
     #[command(after_help = "Examples:
   retort check              in CI: models vs what the migrations build (scratch database), retort.sum, heads
@@ -192,7 +193,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Compare the models with the configured database instead of a scratch replay; exit 3
-        /// pending migrations, 4 drift, 1 models ahead.
+        /// pending migrations or an interrupted one, 4 drift, 1 models ahead.
         #[arg(long)]
         live: bool,
     },
@@ -218,6 +219,14 @@ enum Command {
         /// (pending migrations may always be edited before they are applied).
         #[arg(long)]
         allow_edited: bool,
+        /// First write a pg_dump of the database into DIR (default: `[upgrade] backup`, else
+        /// `backups/`), read it back in full, and print the restore command; the upgrade is
+        /// refused when the backup fails. Only when there is a migration to run.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["sql", "no_backup"])]
+        backup: Option<PathBuf>,
+        /// No backup, even though `[upgrade] backup` asks for one.
+        #[arg(long)]
+        no_backup: bool,
         #[command(flatten)]
         limits: LockArgs,
     },
@@ -488,15 +497,27 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             target,
             sql,
             allow_edited,
+            backup,
+            no_backup,
             limits,
-        } => migrate_cmd(
-            &cfg,
-            migrate::Direction::Up,
-            &target,
-            sql,
-            allow_edited,
-            limits.options(&cfg),
-        ),
+        } => {
+            let backup = match backup {
+                _ if no_backup || sql => None,
+                Some(dir) if !dir.as_os_str().is_empty() => Some(cfg.backup.options(dir)),
+                Some(_) => Some(cfg.backup.options(cfg.backup.dir.clone())),
+                None if cfg.backup.always => Some(cfg.backup.options(cfg.backup.dir.clone())),
+                None => None,
+            };
+            migrate_cmd(
+                &cfg,
+                migrate::Direction::Up,
+                &target,
+                sql,
+                allow_edited,
+                limits.options(&cfg),
+                backup,
+            )
+        }
         Command::Downgrade {
             target,
             sql,
@@ -509,6 +530,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             sql,
             allow_edited,
             limits.options(&cfg),
+            None,
         ),
         Command::Stamp {
             target,
@@ -556,6 +578,7 @@ fn standalone_config() -> anyhow::Result<Config> {
         shadow: Default::default(),
         lock_timeout: None,
         statement_timeout: None,
+        backup: Default::default(),
     })
 }
 
@@ -983,7 +1006,7 @@ fn revision(
     allow_mass_drop: bool,
 ) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
-    let mut parents = match head {
+    let parents = match head {
         Some(h) => vec![graph.resolve(h)?],
         None => {
             let heads = graph.heads();
@@ -1020,25 +1043,7 @@ fn revision(
                 }
                 return Ok(0);
             }
-            match retort::split_enum_additions(&g, opts) {
-                None => g,
-                Some((first, rest)) => {
-                    // The new labels must be committed before their first use: their own revision.
-                    let m = migrate::write_revision(
-                        &cfg.migrations_dir,
-                        &new_revision(&format!("{message} (enum labels)"), parents.clone(), &first),
-                    )?;
-                    println!(
-                        "created {} (enum labels first: PostgreSQL refuses to use a label in the transaction that adds it)",
-                        m.dir.display()
-                    );
-                    for c in &first.changes {
-                        println!("  {}", describe(c));
-                    }
-                    parents = vec![m.id.clone()];
-                    rest
-                }
-            }
+            g
         }
         Source::Baseline => {
             let models = read_models(cfg)?;
@@ -1079,8 +1084,13 @@ fn revision(
             )
         );
     }
-    if !g.up_plan.transactional() {
+    if g.up_plan.header_no_transaction() {
         println!("  up.sql runs outside a transaction (-- retort:no-transaction): a failure leaves the statements before it applied");
+    } else if g.up_plan.step_count() > 1 {
+        println!(
+            "  up.sql has {} steps (-- retort:step), each committed on its own: after a failure `retort upgrade` resumes at the step that failed",
+            g.up_plan.step_count()
+        );
     }
     match source {
         Source::Database => println!("review up.sql and down.sql, then run `retort upgrade head`"),
@@ -1111,8 +1121,8 @@ fn new_revision<'a>(
         created: now(),
         up_body: g.up.clone(),
         down_body: g.down.clone(),
-        up_no_transaction: !g.up_plan.transactional(),
-        down_no_transaction: !g.down_plan.transactional(),
+        up_no_transaction: g.up_plan.header_no_transaction(),
+        down_no_transaction: g.down_plan.header_no_transaction(),
     }
 }
 
@@ -1252,6 +1262,15 @@ fn check_live_report(
                 report.pending.join(", ")
             );
         }
+        Situation::Interrupted => {
+            println!("a migration run was interrupted partway:");
+            for i in &report.interrupted {
+                println!("  {i}");
+            }
+            println!(
+                "run `retort upgrade` to resume it at the step that did not commit, or `retort downgrade` to take its committed steps back"
+            );
+        }
         Situation::Drifted => {
             println!("the database drifted from what its migrations build (changed by hand):");
             for d in &report.drift {
@@ -1360,6 +1379,7 @@ fn migrate_cmd(
     sql: bool,
     allow_edited: bool,
     options: migrate::RunOptions,
+    backup: Option<retort::backup::Options>,
 ) -> Result<i32, Failure> {
     let graph = load_graph(cfg)?;
     if sql {
@@ -1411,7 +1431,7 @@ fn migrate_cmd(
     }
     let mut client = connect(cfg)?;
     let mut runner =
-        migrate::Runner::new(&mut client, &cfg.scope.version_table).with_options(options);
+        migrate::Runner::new(&mut client, &cfg.scope.version_table).with_options(options.clone());
     let steps = match direction {
         migrate::Direction::Up => runner.plan_upgrade(&graph, target)?,
         migrate::Direction::Down => runner.plan_downgrade(&graph, target)?,
@@ -1440,6 +1460,22 @@ fn migrate_cmd(
         }
         println!("nothing to do: the database is already at {target}");
         return Ok(0);
+    }
+    if let Some(opts) = &backup {
+        drop(runner);
+        let url = cfg.database_url()?;
+        let label = steps.last().map_or(target, |s| s.id.as_str());
+        let b = retort::backup::run(&url, &mut client, opts, label).map_err(|e| {
+            anyhow!("the backup before the upgrade failed, so nothing was applied: {e:#}")
+        })?;
+        println!(
+            "backup: {} ({} bytes, read back in full); to restore it: {}",
+            b.path.display(),
+            b.bytes,
+            b.restore
+        );
+        runner = migrate::Runner::new(&mut client, &cfg.scope.version_table)
+            .with_options(options.clone());
     }
     let started = Instant::now();
     let (mut done, mut skipped) = (0usize, 0usize);
@@ -1561,8 +1597,20 @@ fn current(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
     let mut client = connect(cfg)?;
     let mut runner = migrate::Runner::new(&mut client, &cfg.scope.version_table);
     let cur = runner.current_readonly()?;
+    let interrupted = runner.progress()?;
     if cur.is_empty() {
         println!("base (no migration applied)");
+    }
+    for p in &interrupted {
+        let next = match p.direction {
+            migrate::Direction::Up => {
+                "`retort upgrade` resumes it, `retort downgrade` takes the committed steps back"
+            }
+            migrate::Direction::Down => {
+                "`retort downgrade` resumes it, `retort upgrade` takes the committed steps back"
+            }
+        };
+        println!("{} (partly applied: {}; {next})", p.revision, p.describe());
     }
     for id in cur.iter().filter(|id| graph.get(id).is_none()) {
         eprintln!(

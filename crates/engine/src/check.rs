@@ -232,6 +232,9 @@ pub enum Situation {
     Drifted,
     /// The database is what the migrations build; the models ask for more: run autogenerate.
     ModelsAhead,
+    /// A migration with `-- retort:step` lines was interrupted partway: run `upgrade` to resume
+    /// it (or `downgrade` to take its committed steps back).
+    Interrupted,
 }
 
 impl Situation {
@@ -241,7 +244,7 @@ impl Situation {
         match self {
             Situation::InSync => 0,
             Situation::ModelsAhead => 1,
-            Situation::Behind => 3,
+            Situation::Behind | Situation::Interrupted => 3,
             Situation::Drifted => 4,
         }
     }
@@ -262,6 +265,9 @@ pub struct LiveReport {
     /// Why the migrations could not be replayed to look for drift, when they could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay_error: Option<String>,
+    /// Migrations whose run was interrupted partway (`upgrade of X interrupted after step 1 of 3`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub interrupted: Vec<String>,
 }
 
 /// Compares the live database with the models and tells apart why they differ: migrations not
@@ -277,15 +283,22 @@ pub fn check_live(
     // The database is read on its own thread while the models are read and normalised.
     let (p, live_state) = std::thread::scope(|s| {
         let live = s.spawn(|| -> Result<_> {
-            let current = retort_migrate::Runner::new(&mut *client, &project.scope.version_table)
-                .current_readonly()?;
-            Ok((current, crate::introspect(client, &project.scope)?))
+            let mut runner =
+                retort_migrate::Runner::new(&mut *client, &project.scope.version_table);
+            let current = runner.current_readonly()?;
+            let interrupted: Vec<String> =
+                runner.progress()?.iter().map(|p| p.describe()).collect();
+            Ok((
+                current,
+                interrupted,
+                crate::introspect(client, &project.scope)?,
+            ))
         });
         let p = prepare(project, normalizer);
         (p, crate::autogenerate::join(live))
     });
     let p = p?;
-    let (current, db) = live_state?;
+    let (current, interrupted, db) = live_state?;
     let graph = &p.graph;
     let applied = retort_migrate::applied_set(graph, &current)?;
     let pending: Vec<String> = graph
@@ -308,8 +321,19 @@ pub fn check_live(
             pending: Vec::new(),
             drift: Vec::new(),
             replay_error,
+            interrupted: Vec::new(),
         }
     };
+    if !interrupted.is_empty() {
+        return Ok(LiveReport {
+            check: live,
+            situation: Situation::Interrupted,
+            pending,
+            drift: Vec::new(),
+            replay_error: None,
+            interrupted,
+        });
+    }
     if graph.is_empty() {
         // No migrations yet: nothing to be behind or to drift from.
         return Ok(models_only(live, None));
@@ -321,6 +345,7 @@ pub fn check_live(
             pending,
             drift: Vec::new(),
             replay_error: None,
+            interrupted,
         });
     }
     let built = match migrations_schema(project, graph, provider, progress)
@@ -366,5 +391,6 @@ pub fn check_live(
         pending,
         drift,
         replay_error: None,
+        interrupted,
     })
 }

@@ -90,7 +90,7 @@ pub fn render(
     opts: &RenderOptions,
 ) -> Generated {
     let up_plan = retort_render::plan(&changes, opts);
-    let down_plan = retort_render::plan(&retort_differ::inverse(&changes), opts);
+    let down_plan = retort_render::plan_inverse(&retort_differ::inverse(&changes), &up_plan, opts);
     Generated {
         up: up_plan.body(),
         down: down_plan.body(),
@@ -99,51 +99,6 @@ pub fn render(
         in_models,
         changes,
     }
-}
-
-/// PostgreSQL refuses to use an enum label in the transaction that added it (55P04 "unsafe use
-/// of new value"). When `changes` add labels that later changes use (a default, a check, a
-/// predicate), returns the label additions and the rest, rendered as two migrations.
-pub fn split_enum_additions(g: &Generated, opts: &RenderOptions) -> Option<(Generated, Generated)> {
-    let changes = &g.changes;
-    let added_labels = |c: &Change| -> Vec<String> {
-        match c {
-            Change::AlterEnum { from, to, .. } => {
-                let kept: Vec<&String> = to.iter().filter(|v| from.contains(v)).collect();
-                let pure_addition =
-                    kept.len() == from.len() && kept.iter().zip(from).all(|(a, b)| *a == b);
-                if pure_addition {
-                    to.iter().filter(|v| !from.contains(v)).cloned().collect()
-                } else {
-                    Vec::new()
-                }
-            }
-            _ => Vec::new(),
-        }
-    };
-    let labels: Vec<String> = changes
-        .iter()
-        .flat_map(added_labels)
-        .map(|v| retort_schema::quote_literal(&v))
-        .collect();
-    let used = changes.iter().any(|c| {
-        added_labels(c).is_empty()
-            && serde_json::to_string(c)
-                .is_ok_and(|json| labels.iter().any(|l| json.contains(l.as_str())))
-    });
-    if labels.is_empty() || !used {
-        return None;
-    }
-    let (first, rest): (Vec<_>, Vec<_>) = changes
-        .iter()
-        .cloned()
-        .zip(g.in_models.iter().copied())
-        .partition(|(c, _)| !added_labels(c).is_empty());
-    let part = |pairs: Vec<(Change, manage::Provenance)>| {
-        let (changes, in_models) = pairs.into_iter().unzip();
-        render(changes, in_models, opts)
-    };
-    Some((part(first), part(rest)))
 }
 
 /// The `renamed_from` hints of the models, in the differ's terms.

@@ -52,7 +52,7 @@ pub use check::{
 };
 pub use generate::{
     describe, diff_with, generate, generate_with, refuse_mass_drop, refuse_unresolved,
-    rename_hints, render, split_enum_additions, Generated, Hints, Rename, RenderOptions,
+    rename_hints, render, Generated, Hints, Rename, RenderOptions,
 };
 pub use normalize::{Normalized, Normalizer, NormalizerKind, Offline, Server};
 pub use project::{introspect, ModelSource, Project};

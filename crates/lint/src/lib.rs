@@ -109,13 +109,35 @@ impl Finding {
 
 /// The directive that makes the runner apply a migration outside a transaction.
 pub const NO_TRANSACTION_MARK: &str = "-- retort:no-transaction";
+/// Starts a step of its own inside a migration (`-- retort:step [no-transaction]`).
+pub const STEP_MARK: &str = "-- retort:step";
 /// The per-statement suppression comment: `-- retort:allow R001 R006` or rule names.
 pub const ALLOW: &str = "-- retort:allow";
 
 /// Lints one migration file's text (header and body). Findings are in line order.
 pub fn lint(text: &str) -> Vec<Finding> {
-    let no_transaction = text.lines().any(|l| l.trim_end() == NO_TRANSACTION_MARK);
+    let whole_file = text.lines().any(|l| l.trim_end() == NO_TRANSACTION_MARK);
     let lines: Vec<&str> = text.lines().collect();
+    // `-- retort:step [no-transaction]` lines: (line, outside a transaction).
+    let steps: Vec<(usize, bool)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let rest = l.trim_end().strip_prefix(STEP_MARK)?;
+            match rest.trim() {
+                "" if rest.is_empty() || rest.starts_with(' ') => Some((i + 1, false)),
+                "no-transaction" => Some((i + 1, true)),
+                _ => None,
+            }
+        })
+        .collect();
+    // The step a line belongs to (its number, 0 before any step line) and whether it runs
+    // outside a transaction.
+    let step_of = |line: usize| -> (usize, bool) {
+        let n = steps.iter().filter(|(l, _)| *l < line).count();
+        let outside = n > 0 && steps[n - 1].1;
+        (n, whole_file || outside)
+    };
     let stmts = match split_statements(text) {
         Ok(s) => s,
         Err(open) => {
@@ -132,8 +154,12 @@ pub fn lint(text: &str) -> Vec<Finding> {
     let mut has_ddl = false;
     let mut data_lines = Vec::new();
     let mut out = Vec::new();
-    for st in &stmts {
+    for (i, st) in stmts.iter().enumerate() {
         let mut found = Vec::new();
+        let (step, no_transaction) = step_of(st.line);
+        let last_of_its_step = stmts
+            .get(i + 1)
+            .is_none_or(|next| step_of(next.line).0 != step);
         // The runner's own test (words, not the parse), so lint and runner agree.
         let blocker = transaction_blocker(st, None);
         if let Some(what) = blocker {
@@ -220,7 +246,12 @@ pub fn lint(text: &str) -> Vec<Finding> {
             }
             Statement::AlterType(at) => {
                 has_ddl = true;
-                if matches!(at.operation, AlterTypeOperation::AddValue(_)) && !no_transaction {
+                // Last in a step of its own making, the value is committed before a later step
+                // can use it.
+                if matches!(at.operation, AlterTypeOperation::AddValue(_))
+                    && !no_transaction
+                    && (steps.is_empty() || !last_of_its_step)
+                {
                     let mut f = no_tx(st.line, "ALTER TYPE ... ADD VALUE");
                     f.severity = Severity::Info;
                     f.message = format!(
@@ -270,7 +301,7 @@ fn no_tx(line: usize, what: &str) -> Finding {
         NO_TRANSACTION,
         line,
         format!(
-            "{what} cannot run inside a transaction, so the runner applies this whole migration outside one (not atomic: a failure leaves the statements before it applied): mark the migration `{NO_TRANSACTION_MARK}` to say so, or give the statement a migration of its own"
+            "{what} cannot run inside a transaction, so the runner applies its whole step outside one (not atomic: a failure leaves the statements before it applied): give the statement a step of its own with `-- retort:step no-transaction` above it (and `-- retort:step` after it), or mark the migration `{NO_TRANSACTION_MARK}` to say so"
         ),
     )
 }

@@ -109,6 +109,25 @@ fn r010_needs_no_transaction() {
     assert_eq!(f[0].rule, "R010");
     assert_eq!(f[0].severity, Severity::Info);
     assert!(ids("-- retort:no-transaction\nVACUUM t;").is_empty());
+    // A step of its own outside a transaction: only that step, not the statements around it.
+    assert!(ids(
+        "CREATE TABLE u (a int);\n-- retort:step no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n\
+         -- retort:step\nCREATE TABLE v (a int);"
+    )
+    .is_empty());
+    assert_eq!(
+        ids("-- retort:step no-transaction\nVACUUM t;\n-- retort:step\nVACUUM u;"),
+        ["R010"]
+    );
+    // A new enum value committed by its step before the next one uses it.
+    assert!(ids(
+        "ALTER TYPE mood ADD VALUE 'meh';\n-- retort:step\nCREATE TABLE v (m mood DEFAULT 'meh');"
+    )
+    .is_empty());
+    assert_eq!(
+        ids("ALTER TYPE mood ADD VALUE 'meh';\nCREATE TABLE v (m mood DEFAULT 'meh');\n-- retort:step\nCREATE TABLE w (a int);"),
+        ["R010"]
+    );
 }
 
 #[test]

@@ -103,6 +103,9 @@ pub enum Error {
     /// A planned step no longer fits the database (another process changed it since planning).
     #[error("cannot run migration {id}: {reason}")]
     PlanOutdated { id: String, reason: String },
+    /// A migration with steps was interrupted partway, and its state cannot be continued as asked.
+    #[error("migration {id} was interrupted partway: {reason}")]
+    PartialRun { id: String, reason: String },
     /// A migration body contains BEGIN/COMMIT/ROLLBACK, which would break the per-migration transaction.
     #[error(
         "{}:{line}: migration {id} contains `{statement}`; retort runs each migration in its own transaction, \
@@ -132,27 +135,26 @@ pub enum Error {
         file: String,
         problem: ChecksumProblem,
     },
-    /// A statement of a migration failed; the migration was rolled back (unless it ran outside a transaction).
+    /// A statement of a migration failed; the migration (or its step) was rolled back, unless it
+    /// ran outside a transaction.
     #[error(
-        "migration {id} ({}:{line}): statement {number} failed: {message}\n  {statement}{}{}",
+        "migration {id} ({}:{line}): statement {number} failed: {message}\n  {statement}\n  {}{}",
         file.display(),
-        if *in_transaction {
-            "\n  the migration's transaction was rolled back: none of its statements are applied"
-        } else {
-            "\n  (this migration runs outside a transaction: its earlier statements stay applied)"
-        },
+        statement_consequence(*in_transaction, step.as_deref()),
         invalid_index_note(statement).map(|n| format!("\n  {n}")).unwrap_or_default()
     )]
     Statement {
         id: String,
         file: PathBuf,
-        number: usize,
+        number: u32,
         line: usize,
         /// The first line of the failing statement.
         statement: String,
         /// PostgreSQL's message, with severity, SQLSTATE, position, detail and hint when given.
         message: String,
         in_transaction: bool,
+        /// In a migration with `-- retort:step` lines: the step that failed.
+        step: Option<Box<FailedStep>>,
     },
     /// The connection to the server was lost (server crash, restart, terminated backend, network)
     /// while a migration ran.
@@ -187,6 +189,57 @@ pub enum Error {
         /// Not a `source`: its text is in the message once (printing the chain would repeat it).
         error: postgres::Error,
     },
+}
+
+/// The step of a migration with `-- retort:step` lines in which a statement failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedStep {
+    /// 0-based.
+    pub index: usize,
+    /// How many steps the file has.
+    pub of: usize,
+    pub direction: crate::Direction,
+}
+
+/// What a failed statement leaves behind, and what to run next.
+fn statement_consequence(in_transaction: bool, step: Option<&FailedStep>) -> String {
+    let Some(&FailedStep {
+        index,
+        of: n,
+        direction,
+    }) = step.filter(|s| s.of > 1)
+    else {
+        return if in_transaction {
+            "the migration's transaction was rolled back: none of its statements are applied".into()
+        } else {
+            "(this migration runs outside a transaction: its earlier statements stay applied)"
+                .into()
+        };
+    };
+    let this = if in_transaction {
+        format!("step {} of {n} was rolled back", index + 1)
+    } else {
+        format!(
+            "step {} of {n} runs outside a transaction: its earlier statements stay applied",
+            index + 1
+        )
+    };
+    let kept = kept_steps(index);
+    format!(
+        "{this}; {kept}: fix the cause and run `retort {}` to resume at step {}, or `retort {}` to take the committed steps back",
+        direction.verb(),
+        index + 1,
+        direction.opposite().verb()
+    )
+}
+
+/// Which steps stay committed when step `index` (0-based) fails.
+pub(crate) fn kept_steps(index: usize) -> String {
+    match index {
+        0 => "no step of it is committed".into(),
+        1 => "step 1 stays committed".into(),
+        k => format!("steps 1 to {k} stay committed"),
+    }
 }
 
 /// Where and how a migration lost its connection, and what state it is left in.
@@ -324,6 +377,7 @@ impl Error {
                 | Error::ConnectionLost { .. }
                 | Error::Db { .. }
                 | Error::PlanOutdated { .. }
+                | Error::PartialRun { .. }
                 | Error::LockWait { .. }
                 | Error::PoolerSessionLock
         )

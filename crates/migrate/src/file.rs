@@ -43,6 +43,39 @@ pub struct Migration {
     /// `h1:<base64 sha256>` of up.sql and down.sql as read: what the version table records when
     /// the migration is applied (see [`migration_checksum`]).
     pub checksum: String,
+    /// The steps of up.sql (one when it has no `-- retort:step` line).
+    pub up_parts: Vec<Part>,
+    /// The steps of down.sql.
+    pub down_parts: Vec<Part>,
+}
+
+/// Starts a new step inside a migration body: `-- retort:step` (in a transaction) or
+/// `-- retort:step no-transaction`.
+pub const STEP_MARK: &str = "-- retort:step";
+
+/// One step of a migration file: its statements up to the next `-- retort:step` line, run and
+/// recorded on their own, so that a failure in a later step resumes there. (In code a step of a
+/// file is a `Part`, since [`crate::Step`] is one migration run in one direction.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The step's text (its `-- retort:step` line included, as a comment).
+    pub sql: String,
+    /// 1-based line of the file on which `sql` starts.
+    pub first_line: usize,
+    /// Runs outside a transaction: `-- retort:step no-transaction`, or the file's header says
+    /// `-- retort:no-transaction`.
+    pub no_transaction: bool,
+}
+
+impl Part {
+    /// A body without step lines: one step.
+    pub fn whole(sql: &str, first_line: usize, no_transaction: bool) -> Vec<Part> {
+        vec![Part {
+            sql: sql.to_string(),
+            first_line,
+            no_transaction,
+        }]
+    }
 }
 
 impl Migration {
@@ -252,8 +285,12 @@ fn read_migration(dir: &Path) -> Result<Migration, Error> {
             message: format!("revision {} does not match up.sql ({id})", down.revision),
         });
     }
+    let up_parts = parts_of(&up_path, &up)?;
+    let down_parts = parts_of(&down_path, &down)?;
     Ok(Migration {
         id,
+        up_parts,
+        down_parts,
         parents: up.parents,
         message: up.message,
         created: up.created,
@@ -278,6 +315,23 @@ pub fn migration_checksum(up: &[u8], down: &[u8]) -> String {
     h.update(up);
     h.update([0u8]);
     h.update(down);
+    format!(
+        "h1:{}",
+        base64::engine::general_purpose::STANDARD.encode(h.finalize())
+    )
+}
+
+/// The checksum of the steps an interrupted run committed (the progress table's `checksum`): a
+/// later run continues only while their text is unchanged, and may meanwhile fix the steps that
+/// have not run.
+pub fn parts_checksum(parts: &[Part]) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.sql.as_bytes());
+        h.update([0u8, u8::from(p.no_transaction)]);
+    }
     format!(
         "h1:{}",
         base64::engine::general_purpose::STANDARD.encode(h.finalize())
@@ -321,6 +375,8 @@ struct Parsed {
     no_transaction: bool,
     body: String,
     body_line: usize,
+    /// `-- retort:step` lines of the body: byte offset in the file, line, no-transaction.
+    markers: Vec<(usize, usize, bool)>,
 }
 
 const DIRECTIVE: &str = "-- retort:";
@@ -345,19 +401,28 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
         line_no += 1;
         let line = raw.trim_end_matches(['\n', '\r']);
         let is_directive = line.starts_with(DIRECTIVE);
-        if in_header && !line.starts_with("--") {
+        let step_mark = step_marker(line);
+        if in_header && (!line.starts_with("--") || step_mark.is_some()) {
             in_header = false;
         }
         if !in_header {
             if body_start.is_none() && !line.trim().is_empty() {
                 body_start = Some((offset, line_no));
             }
-            // `-- retort:allow RULE` above a statement is for `retort lint`.
-            if is_directive && !line.starts_with("-- retort:allow") {
-                return Err(err(
-                    line_no,
-                    "`-- retort:` directives belong in the header at the top of the file".into(),
-                ));
+            match step_mark {
+                Some(Ok(no_transaction)) => parsed.markers.push((offset, line_no, no_transaction)),
+                Some(Err(message)) => return Err(err(line_no, message)),
+                // `-- retort:allow RULE` above a statement is for `retort lint`.
+                None if is_directive && !line.starts_with("-- retort:allow") => {
+                    return Err(err(
+                        line_no,
+                        "`-- retort:` directives belong in the header at the top of the file \
+                         (in the body only `-- retort:step [no-transaction]` and \
+                         `-- retort:allow RULE` lines)"
+                            .into(),
+                    ));
+                }
+                None => {}
             }
             offset += raw.len();
             continue;
@@ -451,7 +516,77 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
     let (body_offset, body_line) = body_start.unwrap_or((text.len(), line_no + 1));
     parsed.body = text[body_offset..].to_string();
     parsed.body_line = body_line;
+    parsed.markers.iter_mut().for_each(|m| m.0 -= body_offset);
     Ok(parsed)
+}
+
+/// For a `-- retort:step` line: whether the step runs outside a transaction, or what is wrong
+/// with the line; `None` for other lines.
+fn step_marker(line: &str) -> Option<Result<bool, String>> {
+    let rest = line.strip_prefix(STEP_MARK)?;
+    if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
+        return None;
+    }
+    Some(match rest.trim() {
+        "" => Ok(false),
+        "no-transaction" => Ok(true),
+        other => Err(format!(
+            "`-- retort:step` takes nothing or `no-transaction`, not `{other}`"
+        )),
+    })
+}
+
+/// The steps of a parsed file: the text before the first `-- retort:step` line (when it holds a
+/// statement), then one step per such line. A step line with no statement after it is an error.
+fn parts_of(path: &Path, parsed: &Parsed) -> Result<Vec<Part>, Error> {
+    if parsed.markers.is_empty() {
+        return Ok(Part::whole(
+            &parsed.body,
+            parsed.body_line,
+            parsed.no_transaction,
+        ));
+    }
+    let body = &parsed.body;
+    let mut parts = Vec::new();
+    let first_end = parsed.markers[0].0;
+    // A step line inside a dollar quote or string (the whole body lexes) cuts it open.
+    let has_statements = |text: &str, first_line: usize| {
+        crate::split::split_statements(text)
+            .map(|s| !s.is_empty())
+            .map_err(|e| Error::Header {
+                file: path.to_path_buf(),
+                line: first_line + e.line - 1,
+                message: format!(
+                    "{e}; is a `-- retort:step` line inside a string, quoted name or dollar quote?"
+                ),
+            })
+    };
+    if has_statements(&body[..first_end], parsed.body_line)? {
+        parts.push(Part {
+            sql: body[..first_end].to_string(),
+            first_line: parsed.body_line,
+            no_transaction: parsed.no_transaction,
+        });
+    }
+    for (i, &(start, line, no_transaction)) in parsed.markers.iter().enumerate() {
+        let end = parsed.markers.get(i + 1).map_or(body.len(), |m| m.0);
+        let sql = &body[start..end];
+        if !has_statements(sql, line)? {
+            return Err(Error::Header {
+                file: path.to_path_buf(),
+                line,
+                message: "this step has no statement (remove the `-- retort:step` line, or put \
+                          the step's statements after it)"
+                    .into(),
+            });
+        }
+        parts.push(Part {
+            sql: sql.to_string(),
+            first_line: line,
+            no_transaction: no_transaction || parsed.no_transaction,
+        });
+    }
+    Ok(parts)
 }
 
 /// Revision ids are directory names and appear space-separated in headers: ASCII letters, digits,
@@ -567,5 +702,66 @@ mod tests {
             text.contains("r1/up.sql:5: unterminated /* comment"),
             "{text}"
         );
+    }
+
+    fn parts(body: &str) -> Result<Vec<Part>, Error> {
+        let text = format!("-- retort:revision r1\n-- retort:down\n\n{body}");
+        let path = Path::new("x/down.sql");
+        parts_of(path, &parse_file(path, &text, Kind::Down)?)
+    }
+
+    #[test]
+    fn step_lines_cut_the_body_into_parts() {
+        let p = parts(
+            "CREATE TABLE a ();\n-- retort:step no-transaction\nCREATE INDEX CONCURRENTLY i ON a ((1));\n\
+             -- retort:step\nDROP TABLE b;\nDROP TABLE c;\n",
+        )
+        .unwrap();
+        let seen: Vec<(usize, bool, &str)> = p
+            .iter()
+            .map(|p| (p.first_line, p.no_transaction, p.sql.trim_end()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (4, false, "CREATE TABLE a ();"),
+                (
+                    5,
+                    true,
+                    "-- retort:step no-transaction\nCREATE INDEX CONCURRENTLY i ON a ((1));"
+                ),
+                (7, false, "-- retort:step\nDROP TABLE b;\nDROP TABLE c;"),
+            ]
+        );
+        // A body starting with a step line (right after the header): no empty first part.
+        let p = parts("-- retort:step no-transaction\nVACUUM a;\n").unwrap();
+        assert_eq!(p.len(), 1);
+        assert!(p[0].no_transaction);
+        // Without step lines: one part, the whole body.
+        assert_eq!(parts("DROP TABLE a;\n").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_step_lines_name_the_line() {
+        let e = parts("DROP TABLE a;\n-- retort:step\n-- only a comment\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x/down.sql:5: this step has no statement"),
+            "{e}"
+        );
+        let e = parts("-- retort:step later\nDROP TABLE a;\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x/down.sql:4: `-- retort:step` takes nothing or `no-transaction`, not `later`"
+        );
+        let e = parts("DO $$\nBEGIN\n-- retort:step\nEND $$;\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("x/down.sql:4: unterminated dollar quote")
+                && e.to_string().contains("inside a string"),
+            "{e}"
+        );
+        // `-- retort:stepped` is no step line, but an unknown directive in the body.
+        assert!(parts("DROP TABLE a;\n-- retort:stepped\nDROP TABLE b;\n").is_err());
     }
 }

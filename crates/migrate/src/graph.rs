@@ -307,6 +307,8 @@ mod tests {
             up_no_transaction: false,
             down_no_transaction: false,
             checksum: String::new(),
+            up_parts: Vec::new(),
+            down_parts: Vec::new(),
         }
     }
 

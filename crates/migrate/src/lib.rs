@@ -10,16 +10,17 @@ mod split;
 mod sum;
 
 pub use error::{
-    db_error_text, is_connection_lost, is_execution_failure, ChecksumProblem, Error, LostConnection,
+    db_error_text, is_connection_lost, is_execution_failure, ChecksumProblem, Error, FailedStep,
+    LostConnection,
 };
 pub use file::{
-    load, migration_checksum, rehash, revision_id, slug, write_revision, Migration, NewRevision,
-    DOWN_FILE, UP_FILE,
+    load, migration_checksum, parts_checksum, rehash, revision_id, slug, write_revision, Migration,
+    NewRevision, Part, DOWN_FILE, STEP_MARK, UP_FILE,
 };
 pub use graph::Graph;
 pub use plan::{
-    applied_set, offline_sql, plan_downgrade_from, plan_offline, plan_upgrade_from, quote_table,
-    transaction_blocker, Direction, Step,
+    applied_set, offline_sql, plan_downgrade_from, plan_offline, plan_upgrade_from, progress_table,
+    quote_table, transaction_blocker, undo_partial_step, Direction, Progress, Step,
 };
 pub use runner::{RunOptions, Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
 pub use split::{split_statements, SqlStatement, Unterminated, MAX_WORDS};

@@ -2,6 +2,7 @@
 //! turned into ordered steps from a given version-table state, and the `--sql` offline script.
 
 use crate::error::Error;
+use crate::file::Part;
 use crate::graph::Graph;
 use crate::split::{split_statements, SqlStatement};
 use std::collections::BTreeSet;
@@ -36,6 +37,15 @@ pub struct Step {
     pub version_before: Vec<String>,
     /// Version-table rows after this step, as planned.
     pub version_after: Vec<String>,
+    /// The steps of the file (`-- retort:step`; one for a file without step lines).
+    pub parts: Vec<Part>,
+    /// `Some(n)`: this step takes back the first `n` steps that an interrupted run of the other
+    /// direction committed. Only the last `n` parts of this file run (they mirror those), and the
+    /// version table stays as it is.
+    pub undoes_partial: Option<usize>,
+    /// For a step that [`undoes_partial`](Step::undoes_partial): the other file's parts, whose
+    /// committed ones it takes back (their checksum is what the progress table holds).
+    pub mirror: Vec<Part>,
 }
 
 impl Step {
@@ -52,6 +62,123 @@ impl Step {
             Direction::Down => format!("downgrade {} -> {parents}", self.id),
         }
     }
+}
+
+impl Direction {
+    /// The other way.
+    pub fn opposite(self) -> Direction {
+        match self {
+            Direction::Up => Direction::Down,
+            Direction::Down => Direction::Up,
+        }
+    }
+
+    /// `up` or `down`, as the progress table stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+
+    /// `upgrade` or `downgrade`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        }
+    }
+}
+
+/// A migration with steps whose run was interrupted partway: the first `done` steps of one
+/// direction's file are committed, the rest are not (one row of the progress table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub revision: String,
+    pub direction: Direction,
+    /// Steps of that direction's file committed.
+    pub done: usize,
+    /// Steps in that file.
+    pub of: usize,
+    /// The migration's checksum when the run began.
+    pub checksum: String,
+}
+
+impl Progress {
+    /// `upgrade of X interrupted after step 1 of 3`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} of {} interrupted after step {} of {}",
+            self.direction.verb(),
+            self.revision,
+            self.done,
+            self.of
+        )
+    }
+}
+
+/// The step that takes back what an interrupted run committed: the mirror steps of the other
+/// file (its last `done` steps, in order), leaving the version table as it is. Both files must
+/// have as many steps, step k of down.sql taking back step n+1-k of up.sql.
+pub fn undo_partial_step(
+    graph: &Graph,
+    current: &[String],
+    progress: &Progress,
+) -> Result<Step, Error> {
+    let id = &progress.revision;
+    let fail = |reason: String| Error::PartialRun {
+        id: id.clone(),
+        reason,
+    };
+    let m = graph
+        .get(id)
+        .ok_or_else(|| fail("its migration file is gone; restore it".into()))?;
+    let direction = progress.direction.opposite();
+    let mirror = match direction {
+        Direction::Up => m.down_parts.clone(),
+        Direction::Down => m.up_parts.clone(),
+    };
+    if progress.done > mirror.len()
+        || crate::file::parts_checksum(&mirror[..progress.done]) != progress.checksum
+    {
+        return Err(fail(committed_changed(progress)));
+    }
+    let mut rows = current.to_vec();
+    rows.sort();
+    let mut steps = build_steps(
+        graph,
+        current,
+        BTreeSet::new(),
+        std::slice::from_ref(id),
+        direction,
+    );
+    let mut step = steps
+        .pop()
+        .ok_or_else(|| fail("its migration file is gone".into()))?;
+    if step.parts.len() != mirror.len() {
+        return Err(fail(format!(
+            "{}; up.sql has {} step(s) and down.sql {}, so the steps that take the committed ones \
+             back are not known: take them back by hand, then delete the row of {id} from the \
+             progress table",
+            progress.describe(),
+            m.up_parts.len(),
+            m.down_parts.len()
+        )));
+    }
+    step.version_before = rows.clone();
+    step.version_after = rows;
+    step.undoes_partial = Some(progress.done);
+    step.mirror = mirror;
+    Ok(step)
+}
+
+/// Why an interrupted run cannot continue: the text of its committed steps changed.
+pub(crate) fn committed_changed(progress: &Progress) -> String {
+    format!(
+        "{}, and the text of the committed step(s) changed since: restore them as they were (see \
+         git; the steps after them may be edited), so they can be finished or taken back",
+        progress.describe()
+    )
 }
 
 /// A parsed upgrade/downgrade/stamp target.
@@ -272,13 +399,20 @@ fn build_steps(
             Direction::Down => applied.remove(id),
         };
         let after = graph.heads_of(&applied);
-        let (sql, file, first_line, no_transaction) = match direction {
-            Direction::Up => (m.up.clone(), m.up_path(), m.up_line, m.up_no_transaction),
+        let (sql, file, first_line, no_transaction, parts) = match direction {
+            Direction::Up => (
+                m.up.clone(),
+                m.up_path(),
+                m.up_line,
+                m.up_no_transaction,
+                m.up_parts.clone(),
+            ),
             Direction::Down => (
                 m.down.clone(),
                 m.down_path(),
                 m.down_line,
                 m.down_no_transaction,
+                m.down_parts.clone(),
             ),
         };
         steps.push(Step {
@@ -292,6 +426,9 @@ fn build_steps(
             checksum: m.checksum.clone(),
             version_before: std::mem::replace(&mut rows, after.clone()),
             version_after: after,
+            parts,
+            undoes_partial: None,
+            mirror: Vec::new(),
         });
     }
     steps
@@ -360,6 +497,22 @@ pub(crate) fn create_version_table_sql(table: &str) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {table} (\n    revision text PRIMARY KEY,\n    \
          applied_at timestamptz NOT NULL DEFAULT now(),\n    checksum text\n);"
+    )
+}
+
+/// The progress table of a version table (`schema.name` or `name`): `name_steps`, holding one
+/// row per migration with steps that is partway.
+pub fn progress_table(version_table: &str) -> String {
+    quote_table(&format!("{version_table}_steps"))
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for the progress table (`table` already quoted).
+pub(crate) fn create_progress_table_sql(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    revision text PRIMARY KEY,\n    \
+         direction text NOT NULL CHECK (direction IN ('up', 'down')),\n    \
+         steps_done integer NOT NULL,\n    steps integer NOT NULL,\n    checksum text NOT NULL,\n    \
+         updated_at timestamptz NOT NULL DEFAULT now()\n)"
     )
 }
 
@@ -484,37 +637,53 @@ pub fn offline_sql(graph: &Graph, steps: &[Step], version_table: &str) -> String
                 let _ = writeln!(out, "-- {}", m.message);
             }
         }
-        // Bodies were checked when the files were read; an unclosed token cannot be left here.
-        let stmts = split_statements(&step.sql).unwrap_or_default();
-        let blocker = if step.no_transaction {
-            Some("marked `-- retort:no-transaction`")
-        } else {
-            stmts.iter().find_map(|s| transaction_blocker(s, None))
-        };
-        let mut body = step.sql.trim().to_string();
-        if stmts.last().is_some_and(|s| !s.terminated) {
-            body.push_str("\n;");
-        }
         let version = version_sql(
             &table,
             &step.version_before,
             &step.version_after,
             step.recorded(),
         );
-        match blocker {
-            None => {
-                out.push_str("BEGIN;\n\n");
-                if !body.is_empty() {
-                    let _ = writeln!(out, "{body}\n");
-                }
-                let _ = writeln!(out, "{version}\n\nCOMMIT;\n");
+        let n = step.parts.len();
+        for (i, part) in step.parts.iter().enumerate() {
+            // Bodies were checked when the files were read; an unclosed token cannot be left here.
+            let stmts = split_statements(&part.sql).unwrap_or_default();
+            let blocker = if part.no_transaction {
+                Some(if n > 1 {
+                    "marked `-- retort:step no-transaction`"
+                } else {
+                    "marked `-- retort:no-transaction`"
+                })
+            } else {
+                stmts.iter().find_map(|s| transaction_blocker(s, None))
+            };
+            let mut body = part.sql.trim().to_string();
+            if stmts.last().is_some_and(|s| !s.terminated) {
+                body.push_str("\n;");
             }
-            Some(reason) => {
-                let _ = writeln!(out, "-- runs outside a transaction: {reason}\n");
-                if !body.is_empty() {
-                    let _ = writeln!(out, "{body}\n");
+            if n > 1 {
+                let _ = writeln!(out, "-- step {} of {n}", i + 1);
+            }
+            let version = if i + 1 == n { version.as_str() } else { "" };
+            match blocker {
+                None => {
+                    out.push_str("BEGIN;\n\n");
+                    if !body.is_empty() {
+                        let _ = writeln!(out, "{body}\n");
+                    }
+                    if !version.is_empty() {
+                        let _ = writeln!(out, "{version}\n");
+                    }
+                    out.push_str("COMMIT;\n\n");
                 }
-                let _ = writeln!(out, "BEGIN;\n\n{version}\n\nCOMMIT;\n");
+                Some(reason) => {
+                    let _ = writeln!(out, "-- runs outside a transaction: {reason}\n");
+                    if !body.is_empty() {
+                        let _ = writeln!(out, "{body}\n");
+                    }
+                    if !version.is_empty() {
+                        let _ = writeln!(out, "BEGIN;\n\n{version}\n\nCOMMIT;\n");
+                    }
+                }
             }
         }
     }

@@ -3,11 +3,13 @@
 
 use crate::error::Error;
 use crate::error::{db_error_text, is_connection_lost, LostConnection};
+use crate::file::parts_checksum;
 use crate::graph::Graph;
 use crate::plan::{
-    applied_set, create_version_table_sql, is_transaction_control, plan_downgrade_from,
-    plan_upgrade_from, quote_table, stamp_rows, transaction_blocker, upgrade_version_table_sql,
-    version_sql, Direction, Step,
+    applied_set, committed_changed, create_progress_table_sql, create_version_table_sql,
+    is_transaction_control, plan_downgrade_from, plan_upgrade_from, progress_table, quote_table,
+    stamp_rows, transaction_blocker, undo_partial_step, upgrade_version_table_sql, version_sql,
+    Direction, Progress, Step,
 };
 use crate::split::{split_statements, SqlStatement};
 use postgres::error::ErrorPosition;
@@ -29,9 +31,11 @@ pub const LOCK_KEY: i64 = -2_576_214_908_946_534_864;
 pub enum StepEvent<'a> {
     /// Another process holds the migration lock; waiting for it.
     WaitingForLock,
-    /// A step starts; `outside_transaction` gives the reason when it runs without one.
+    /// A step (or one part of a migration with `-- retort:step` lines: `part` is its 1-based
+    /// number and the count) starts; `outside_transaction` gives the reason when it runs without one.
     Started {
         step: &'a Step,
+        part: (usize, usize),
         outside_transaction: Option<&'a str>,
     },
     /// A step finished and the version table was updated.
@@ -48,16 +52,21 @@ impl fmt::Display for StepEvent<'_> {
             }
             StepEvent::Started {
                 step,
-                outside_transaction: None,
-            } => write!(f, "Running {}", step.describe()),
-            StepEvent::Started {
-                step,
-                outside_transaction: Some(reason),
-            } => write!(
-                f,
-                "Running {} outside a transaction ({reason})",
-                step.describe()
-            ),
+                part,
+                outside_transaction,
+            } => {
+                write!(f, "Running {}", step.describe())?;
+                if step.undoes_partial.is_some() {
+                    f.write_str(" (taking back an interrupted run)")?;
+                }
+                if part.1 > 1 {
+                    write!(f, ", step {} of {}", part.0, part.1)?;
+                }
+                if let Some(reason) = outside_transaction {
+                    write!(f, " outside a transaction ({reason})")?;
+                }
+                Ok(())
+            }
             StepEvent::Finished { step, elapsed } => {
                 write!(f, "Done {} in {elapsed:.2?}", step.id)
             }
@@ -87,6 +96,8 @@ pub struct Runner<'c> {
     version_table: String,
     table: String,
     options: RunOptions,
+    /// The progress table exists (read when a run starts, set when this runner creates it).
+    has_progress_table: bool,
 }
 
 impl<'c> Runner<'c> {
@@ -99,6 +110,7 @@ impl<'c> Runner<'c> {
             version_table,
             table,
             options: RunOptions::default(),
+            has_progress_table: false,
         }
     }
 
@@ -205,16 +217,58 @@ impl<'c> Runner<'c> {
 
     /// Steps from the database's current revision(s) up to `target` (`head`, `heads`, an id or
     /// prefix, `+N`).
+    ///
+    /// A migration whose downgrade was interrupted partway is first brought back up (its
+    /// committed down steps taken back by the mirror up steps); that counts as one for `+N`.
     pub fn plan_upgrade(&mut self, graph: &Graph, target: &str) -> Result<Vec<Step>, Error> {
         let current = self.current()?;
-        plan_upgrade_from(graph, &current, target)
+        let (mut steps, target) = self.undo_partials(graph, &current, Direction::Up, target)?;
+        if let Some(target) = target {
+            steps.extend(plan_upgrade_from(graph, &current, &target)?);
+        }
+        Ok(steps)
+    }
+
+    /// Steps that take back interrupted runs of the other direction than `direction`, and the
+    /// target left for the plan after them (`None`: nothing more, a relative target used up).
+    fn undo_partials(
+        &mut self,
+        graph: &Graph,
+        current: &[String],
+        direction: Direction,
+        target: &str,
+    ) -> Result<(Vec<Step>, Option<String>), Error> {
+        let undo: Vec<Step> = self
+            .progress()?
+            .iter()
+            .filter(|p| p.direction != direction)
+            .map(|p| undo_partial_step(graph, current, p))
+            .collect::<Result<_, _>>()?;
+        let relative = target
+            .strip_prefix(['+', '-'])
+            .and_then(|d| d.parse::<usize>().ok());
+        let rest = match relative {
+            Some(n) if !undo.is_empty() => (n > undo.len()).then(|| {
+                let sign = if direction == Direction::Up { '+' } else { '-' };
+                format!("{sign}{}", n - undo.len())
+            }),
+            _ => Some(target.to_string()),
+        };
+        Ok((undo, rest))
     }
 
     /// Steps from the database's current revision(s) down to `target` (`-N`, an id or prefix
     /// that stays applied, `base`).
+    ///
+    /// A migration whose upgrade was interrupted partway has its committed steps taken back first
+    /// (by the mirror steps of down.sql); that counts as one for `-N`.
     pub fn plan_downgrade(&mut self, graph: &Graph, target: &str) -> Result<Vec<Step>, Error> {
         let current = self.current()?;
-        plan_downgrade_from(graph, &current, target)
+        let (mut steps, target) = self.undo_partials(graph, &current, Direction::Down, target)?;
+        if let Some(target) = target {
+            steps.extend(plan_downgrade_from(graph, &current, &target)?);
+        }
+        Ok(steps)
     }
 
     /// Applies `steps`. retort.sum is checked first unless `allow_edited` (any mismatch refuses
@@ -238,6 +292,7 @@ impl<'c> Runner<'c> {
             return Ok(());
         }
         self.ensure_table()?;
+        self.progress()?;
         let server = self.server_version()?;
         for step in steps {
             self.apply(graph, step, server, observer)?;
@@ -580,12 +635,15 @@ impl<'c> Runner<'c> {
         Ok(Some((rows, after)))
     }
 
-    /// One step. In a transaction (the usual case): BEGIN, the lock, the version table re-read,
-    /// the statements, the version update, COMMIT (which releases the lock). Outside one
-    /// (`-- retort:no-transaction`, CREATE INDEX CONCURRENTLY, ...): the session-level lock
+    /// One step, part by part (a file without `-- retort:step` lines is one part). A part in a
+    /// transaction (the usual case): BEGIN, the lock, the version and progress tables re-read,
+    /// the statements, then the progress row (or, after the last part, the version update),
+    /// COMMIT (which releases the lock). A part outside one (`-- retort:step no-transaction`,
+    /// `-- retort:no-transaction`, CREATE INDEX CONCURRENTLY, ...): the session-level lock
     /// (refused when a transaction-mode pooler moves the session between server connections), a
-    /// re-check of the version table under it, the statements one by one, then the version update
-    /// in a locked transaction that re-reads the table once more, so it is never recorded twice.
+    /// re-check under it, the statements one by one, then the progress or version update in a
+    /// locked transaction that re-checks once more, so it is never recorded twice. Parts an
+    /// interrupted run already committed are skipped, so a run resumes at the part that failed.
     fn apply(
         &mut self,
         graph: &Graph,
@@ -593,132 +651,365 @@ impl<'c> Runner<'c> {
         server: i32,
         observer: &mut dyn FnMut(&StepEvent),
     ) -> Result<(), Error> {
-        let stmts = split_statements(&step.sql).map_err(|e| Error::Header {
-            file: step.file.clone(),
-            line: step.first_line + e.line - 1,
-            message: e.to_string(),
-        })?;
-        if let Some(s) = stmts.iter().find(|s| is_transaction_control(s)) {
-            return Err(Error::TransactionControl {
-                id: step.id.clone(),
+        let n = step.parts.len();
+        let first = n - step.undoes_partial.unwrap_or(n).min(n);
+        let mut parts = Vec::with_capacity(n - first);
+        for (index, part) in step.parts.iter().enumerate().skip(first) {
+            let stmts = split_statements(&part.sql).map_err(|e| Error::Header {
                 file: step.file.clone(),
-                line: step.first_line + s.line - 1,
-                statement: s.first_line().to_string(),
-            });
-        }
-        let outside: Option<String> = if step.no_transaction {
-            Some("marked `-- retort:no-transaction`".into())
-        } else {
-            stmts
-                .iter()
-                .find_map(|s| transaction_blocker(s, Some(server)))
-                .map(|what| format!("{what} cannot run inside a transaction"))
-        };
-        let at = Failing {
-            step,
-            in_transaction: outside.is_none(),
-        };
-        let Some(outside) = outside else {
-            let ran = self.in_transaction(
-                observer,
-                &|what, e| at.other(what, e),
-                |runner, observer| {
-                    runner.xact_lock(observer)?;
-                    let Some((before, after)) = runner.still_needed(graph, step, observer)? else {
-                        return Ok(None);
-                    };
-                    observer(&StepEvent::Started {
-                        step,
-                        outside_transaction: None,
-                    });
-                    let started = Instant::now();
-                    run_statements(&mut *runner.client, &at, &stmts)?;
-                    let version = statements(&version_sql(
-                        &runner.table,
-                        &before,
-                        &after,
-                        step.recorded(),
-                    ));
-                    for v in &version {
-                        runner
-                            .client
-                            .query_typed(v, &[])
-                            .map_err(|e| at.other("the version-table update", e))?;
-                    }
-                    Ok(Some(started))
-                },
-            )?;
-            if let Some(started) = ran {
-                observer(&StepEvent::Finished {
-                    step,
-                    elapsed: started.elapsed(),
+                line: part.first_line + e.line - 1,
+                message: e.to_string(),
+            })?;
+            if let Some(s) = stmts.iter().find(|s| is_transaction_control(s)) {
+                return Err(Error::TransactionControl {
+                    id: step.id.clone(),
+                    file: step.file.clone(),
+                    line: part.first_line + s.line - 1,
+                    statement: s.first_line().to_string(),
                 });
             }
-            return Ok(());
-        };
-        self.session_lock(observer)?;
-        let result = self.apply_outside(graph, step, &stmts, &outside, &at, observer);
-        let unlocked = self.session_unlock();
-        result.and(unlocked)
-    }
-
-    fn apply_outside(
-        &mut self,
-        graph: &Graph,
-        step: &Step,
-        stmts: &[SqlStatement],
-        outside: &str,
-        at: &Failing,
-        observer: &mut dyn FnMut(&StepEvent),
-    ) -> Result<(), Error> {
-        let plain = |what: &str, e| Error::db(format!("migration {}: {what}", step.id), e);
-        let needed = self.in_transaction(observer, &plain, |runner, observer| {
-            runner.xact_lock(observer)?;
-            runner.still_needed(graph, step, observer)
-        })?;
-        if needed.is_none() {
-            return Ok(());
+            let outside: Option<String> = if part.no_transaction {
+                Some(if n > 1 {
+                    "marked `-- retort:step no-transaction`".into()
+                } else {
+                    "marked `-- retort:no-transaction`".into()
+                })
+            } else {
+                stmts
+                    .iter()
+                    .find_map(|s| transaction_blocker(s, Some(server)))
+                    .map(|what| format!("{what} cannot run inside a transaction"))
+            };
+            parts.push((index, part, stmts, outside));
         }
-        observer(&StepEvent::Started {
-            step,
-            outside_transaction: Some(outside),
-        });
         let started = Instant::now();
-        run_statements(&mut *self.client, at, stmts)?;
-        let after_statements = Failing {
-            step,
-            in_transaction: true,
-        };
-        let recorded = self.in_transaction(
-            observer,
-            &|_, e| after_statements.version_update(e),
-            |runner, observer| {
-                runner.xact_lock(observer)?;
-                let Some((before, after)) = runner.still_needed(graph, step, observer)? else {
-                    return Ok(false);
-                };
-                let version = statements(&version_sql(
-                    &runner.table,
-                    &before,
-                    &after,
-                    step.recorded(),
-                ));
-                for v in &version {
-                    runner
-                        .client
-                        .query_typed(v, &[])
-                        .map_err(|e| after_statements.version_update(e))?;
+        let mut ran_any = false;
+        for (index, part, stmts, outside) in &parts {
+            let at = Failing {
+                step,
+                first_line: part.first_line,
+                part: (*index, n),
+                in_transaction: outside.is_none(),
+            };
+            let position = Position::of(step, *index, n);
+            let ran = match outside {
+                None => self.in_transaction(
+                    observer,
+                    &|what, e| at.other(what, e),
+                    |runner, observer| {
+                        runner.xact_lock(observer)?;
+                        let (before, after) =
+                            match runner.part_needed(graph, step, &position, observer)? {
+                                Need::Run(before, after) => (before, after),
+                                other => return Ok(other),
+                            };
+                        observer(&StepEvent::Started {
+                            step,
+                            part: (*index + 1, n),
+                            outside_transaction: None,
+                        });
+                        run_statements(&mut *runner.client, &at, stmts)?;
+                        runner
+                            .record_part(step, &position, &before, &after)
+                            .map_err(|e| at.other("the version-table update", e))?;
+                        Ok(Need::Run(before, after))
+                    },
+                )?,
+                Some(outside) => {
+                    self.session_lock(observer)?;
+                    let result =
+                        self.part_outside(graph, step, stmts, outside, &position, &at, observer);
+                    let unlocked = self.session_unlock();
+                    result.and_then(|r| unlocked.map(|()| r))?
                 }
-                Ok(true)
-            },
-        )?;
-        if recorded {
+            };
+            match ran {
+                Need::NotNeeded => return Ok(()),
+                Need::Run(..) => ran_any = true,
+                Need::Committed => {}
+            }
+        }
+        if ran_any {
             observer(&StepEvent::Finished {
                 step,
                 elapsed: started.elapsed(),
             });
         }
         Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn part_outside(
+        &mut self,
+        graph: &Graph,
+        step: &Step,
+        stmts: &[SqlStatement],
+        outside: &str,
+        position: &Position,
+        at: &Failing,
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<Need, Error> {
+        let plain = |what: &str, e| Error::db(format!("migration {}: {what}", step.id), e);
+        let need = self.in_transaction(observer, &plain, |runner, observer| {
+            runner.xact_lock(observer)?;
+            runner.part_needed(graph, step, position, observer)
+        })?;
+        if !matches!(need, Need::Run(..)) {
+            return Ok(need);
+        }
+        observer(&StepEvent::Started {
+            step,
+            part: (at.part.0 + 1, at.part.1),
+            outside_transaction: Some(outside),
+        });
+        run_statements(&mut *self.client, at, stmts)?;
+        let after_statements = Failing {
+            in_transaction: true,
+            ..*at
+        };
+        self.in_transaction(
+            observer,
+            &|_, e| after_statements.version_update(e),
+            |runner, observer| {
+                runner.xact_lock(observer)?;
+                let need = runner.part_needed(graph, step, position, observer)?;
+                if let Need::Run(before, after) = &need {
+                    runner
+                        .record_part(step, position, before, after)
+                        .map_err(|e| after_statements.version_update(e))?;
+                }
+                Ok(need)
+            },
+        )
+    }
+
+    /// With the lock held: whether the part at `position` is to run now (with the version-table
+    /// rows before and after the step), was committed already (an interrupted run is resumed),
+    /// or the whole step is not needed any more.
+    fn part_needed(
+        &mut self,
+        graph: &Graph,
+        step: &Step,
+        position: &Position,
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<Need, Error> {
+        let row = self.progress_of(&step.id)?;
+        let at = row.as_ref().map(|p| (p.direction, p.done));
+        if let Some(p) = &row {
+            let committed = if p.direction == step.direction {
+                &step.parts
+            } else {
+                &step.mirror
+            };
+            // (A row of the other direction on a plain step is refused below, with what to run.)
+            let ours = p.direction == step.direction || step.undoes_partial.is_some();
+            if ours
+                && (p.done > committed.len() || parts_checksum(&committed[..p.done]) != p.checksum)
+            {
+                return Err(Error::PartialRun {
+                    id: step.id.clone(),
+                    reason: committed_changed(p),
+                });
+            }
+        }
+        let outdated = |reason: String| Error::PlanOutdated {
+            id: step.id.clone(),
+            reason,
+        };
+        if step.undoes_partial.is_some() {
+            let rows = self.read_rows()?;
+            return match (at, position.expect) {
+                (None, _) => Ok(Need::NotNeeded),
+                (a, e) if a == e => Ok(Need::Run(rows.clone(), rows)),
+                (Some((d, done)), Some((_, expect)))
+                    if d == step.direction.opposite() && done < expect =>
+                {
+                    Ok(Need::Committed)
+                }
+                (Some(_), _) => Err(outdated(format!(
+                    "its progress changed meanwhile ({})",
+                    row.as_ref().map(Progress::describe).unwrap_or_default()
+                ))),
+            };
+        }
+        let Some((before, after)) = self.still_needed(graph, step, observer)? else {
+            return Ok(Need::NotNeeded);
+        };
+        match (at, position.expect) {
+            (a, e) if a == e => Ok(Need::Run(before, after)),
+            (Some((d, done)), _) if d == step.direction && done > position.index => {
+                Ok(Need::Committed)
+            }
+            (Some((d, _)), _) if d != step.direction => Err(Error::PartialRun {
+                id: step.id.clone(),
+                reason: format!(
+                    "{}: run `retort {}` first, which takes the committed steps back",
+                    row.as_ref().map(Progress::describe).unwrap_or_default(),
+                    d.opposite().verb()
+                ),
+            }),
+            _ => Err(outdated(format!(
+                "its progress changed meanwhile (expected step {} of {} to be next)",
+                position.index + 1,
+                step.parts.len()
+            ))),
+        }
+    }
+
+    /// After a part ran: its progress row, or after the last part the version update (and the
+    /// progress row removed).
+    fn record_part(
+        &mut self,
+        step: &Step,
+        position: &Position,
+        before: &[String],
+        after: &[String],
+    ) -> Result<(), postgres::Error> {
+        let progress = progress_table(&self.version_table);
+        match position.after {
+            Some((direction, done)) => {
+                if !self.has_progress_table {
+                    self.client
+                        .batch_execute(&create_progress_table_sql(&progress))?;
+                    self.has_progress_table = true;
+                }
+                let committed = if direction == step.direction {
+                    &step.parts
+                } else {
+                    &step.mirror
+                };
+                let checksum = parts_checksum(&committed[..done.min(committed.len())]);
+                let done = i32::try_from(done).unwrap_or(i32::MAX);
+                let of = i32::try_from(committed.len()).unwrap_or(i32::MAX);
+                self.client.query_typed(
+                    &format!(
+                        "INSERT INTO {progress} (revision, direction, steps_done, steps, checksum) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (revision) DO UPDATE SET \
+                         direction = EXCLUDED.direction, steps_done = EXCLUDED.steps_done, \
+                         steps = EXCLUDED.steps, checksum = EXCLUDED.checksum, updated_at = now()"
+                    ),
+                    &[
+                        (&step.id, Type::TEXT),
+                        (&direction.as_str(), Type::TEXT),
+                        (&done, Type::INT4),
+                        (&of, Type::INT4),
+                        (&checksum, Type::TEXT),
+                    ],
+                )?;
+            }
+            None if self.has_progress_table => {
+                self.client.query_typed(
+                    &format!("DELETE FROM {progress} WHERE revision = $1"),
+                    &[(&step.id, Type::TEXT)],
+                )?;
+            }
+            None => {}
+        }
+        if position.record {
+            for v in statements(&version_sql(&self.table, before, after, step.recorded())) {
+                self.client.query_typed(&v, &[])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The progress row of `id`, if the progress table exists and has one.
+    fn progress_of(&mut self, id: &str) -> Result<Option<Progress>, Error> {
+        if !self.has_progress_table {
+            return Ok(None);
+        }
+        Ok(self.progress_rows(Some(id))?.pop())
+    }
+
+    /// Migrations with steps whose run was interrupted partway (empty without a progress table).
+    pub fn progress(&mut self) -> Result<Vec<Progress>, Error> {
+        let exists: bool = self
+            .client
+            .query_typed_one(
+                "SELECT to_regclass($1::text) IS NOT NULL",
+                &[(&progress_table(&self.version_table), Type::TEXT)],
+            )
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| Error::db("checking for the progress table", e))?;
+        self.has_progress_table = exists;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        self.progress_rows(None)
+    }
+
+    fn progress_rows(&mut self, id: Option<&str>) -> Result<Vec<Progress>, Error> {
+        let context = "reading the progress table";
+        let sql = format!(
+            "SELECT revision, direction, steps_done, steps, checksum FROM {} \
+             WHERE $1::text IS NULL OR revision = $1 ORDER BY revision",
+            progress_table(&self.version_table)
+        );
+        let rows = self
+            .client
+            .query_typed(&sql, &[(&id, Type::TEXT)])
+            .map_err(|e| Error::db(context, e))?;
+        rows.iter()
+            .map(|r| {
+                let direction: String = r.try_get(1)?;
+                Ok(Progress {
+                    revision: r.try_get(0)?,
+                    direction: if direction == "down" {
+                        Direction::Down
+                    } else {
+                        Direction::Up
+                    },
+                    done: usize::try_from(r.try_get::<_, i32>(2)?).unwrap_or(0),
+                    of: usize::try_from(r.try_get::<_, i32>(3)?).unwrap_or(0),
+                    checksum: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(|e| Error::db(context, e))
+    }
+}
+
+/// What [`Runner::part_needed`] found.
+enum Need {
+    /// Run the part; the version-table rows before and after the step.
+    Run(Vec<String>, Vec<String>),
+    /// An earlier run committed this part already.
+    Committed,
+    /// The whole step is not needed any more (another process finished it).
+    NotNeeded,
+}
+
+/// Where a part stands in its step: the progress it expects before it, the progress after it
+/// (`None`: no row), and whether it completes the step (then the version table is updated).
+struct Position {
+    index: usize,
+    expect: Option<(Direction, usize)>,
+    after: Option<(Direction, usize)>,
+    record: bool,
+}
+
+impl Position {
+    fn of(step: &Step, index: usize, n: usize) -> Position {
+        match step.undoes_partial {
+            None => Position {
+                index,
+                expect: (index > 0).then_some((step.direction, index)),
+                after: (index + 1 < n).then_some((step.direction, index + 1)),
+                record: index + 1 == n,
+            },
+            // Part `index` of this file takes back the other file's part `n - 1 - index`, so
+            // `n - index` of its parts are committed before it and one fewer after it.
+            Some(_) => {
+                let other = step.direction.opposite();
+                let left = n - index;
+                Position {
+                    index,
+                    expect: Some((other, left)),
+                    after: (left > 1).then_some((other, left - 1)),
+                    record: false,
+                }
+            }
+        }
     }
 }
 
@@ -759,14 +1050,38 @@ fn run_statements<C: GenericClient>(
 }
 
 /// Where a migration failed, to build the error that says what state it is left in.
+#[derive(Clone, Copy)]
 struct Failing<'a> {
     step: &'a Step,
+    /// 1-based line of the file on which the running part starts.
+    first_line: usize,
+    /// The running part (0-based) and how many the step has.
+    part: (usize, usize),
     in_transaction: bool,
 }
 
 impl Failing<'_> {
     fn consequence(&self, during_commit: bool) -> String {
         let id = &self.step.id;
+        let (index, n) = self.part;
+        if n > 1 && !during_commit {
+            let kept = crate::error::kept_steps(index);
+            let now = if self.in_transaction {
+                format!("step {} was rolled back", index + 1)
+            } else {
+                format!(
+                    "step {} runs outside a transaction, so its statements before this one stay applied (check them)",
+                    index + 1
+                )
+            };
+            let verb = self.step.direction.verb();
+            return format!(
+                "{now} and {kept}; once the server is reachable again, `retort {verb}` resumes at \
+                 step {}, and `retort {}` takes the committed steps back",
+                index + 1,
+                self.step.direction.opposite().verb()
+            );
+        }
         if during_commit {
             format!(
                 "the connection was lost during COMMIT, so the server may or may not have committed \
@@ -809,18 +1124,26 @@ impl Failing<'_> {
 
     /// A statement of the migration failed.
     fn statement(&self, number: usize, stmt: &SqlStatement, err: &postgres::Error) -> Error {
-        let line = self.step.first_line + stmt.line - 1;
+        let line = self.first_line + stmt.line - 1;
         if is_connection_lost(err) {
             let during = format!("statement {number} ({})", stmt.first_line());
             return self.lost(line, during, err, Some(stmt.first_line().to_string()));
         }
-        statement_error(self.step, number, stmt, err, self.in_transaction)
+        let mut e = statement_error(self.step, line, number, stmt, err, self.in_transaction);
+        if let Error::Statement { step, .. } = &mut e {
+            *step = Some(Box::new(crate::error::FailedStep {
+                index: self.part.0,
+                of: self.part.1,
+                direction: self.step.direction,
+            }));
+        }
+        e
     }
 
     /// BEGIN, the version-table update or COMMIT of a transactional migration failed.
     fn other(&self, during: &str, err: postgres::Error) -> Error {
         if is_connection_lost(&err) {
-            return self.lost(self.step.first_line, during.to_string(), &err, None);
+            return self.lost(self.first_line, during.to_string(), &err, None);
         }
         Error::db(format!("migration {}: {during}", self.step.id), err)
     }
@@ -836,7 +1159,7 @@ impl Failing<'_> {
             return Error::ConnectionLost(Box::new(LostConnection {
                 id: id.clone(),
                 file: self.step.file.clone(),
-                line: self.step.first_line,
+                line: self.first_line,
                 during: "the version-table update".into(),
                 message: db_error_text(&err),
                 consequence: what,
@@ -853,12 +1176,12 @@ impl Failing<'_> {
 /// Builds [`Error::Statement`], turning PostgreSQL's character position into a file line/column.
 fn statement_error(
     step: &Step,
+    line: usize,
     number: usize,
     stmt: &SqlStatement,
     err: &postgres::Error,
     in_transaction: bool,
 ) -> Error {
-    let line = step.first_line + stmt.line - 1;
     let message = match err.as_db_error() {
         Some(db) => {
             let mut m = format!("{} (SQLSTATE {})", db.message(), db.code().code());
@@ -889,11 +1212,12 @@ fn statement_error(
     Error::Statement {
         id: step.id.clone(),
         file: step.file.clone(),
-        number,
+        number: u32::try_from(number).unwrap_or(u32::MAX),
         line,
         statement: stmt.first_line().to_string(),
         message,
         in_transaction,
+        step: None,
     }
 }
 

@@ -161,6 +161,7 @@ fn failing_statement_rolls_back_the_whole_migration() {
         statement,
         message,
         in_transaction,
+        ..
     } = &e
     else {
         panic!("expected a statement error, got {e:?}");
@@ -448,6 +449,7 @@ fn concurrent_index_runs_outside_a_transaction() {
             if let StepEvent::Started {
                 step,
                 outside_transaction,
+                ..
             } = ev
             {
                 reasons.push((step.id.clone(), outside_transaction.map(str::to_string)));

@@ -12,6 +12,7 @@ mod object;
 mod plan;
 mod schema;
 mod sql;
+mod steps;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -20,7 +21,8 @@ use retort_schema::Change;
 use serde::Serialize;
 
 pub use plan::{
-    hazards, plan, render_body, render_body_with, Plan, PlannedStatement, RenderOptions,
+    hazards, plan, plan_inverse, render_body, render_body_with, Plan, PlannedStatement,
+    RenderOptions,
 };
 
 /// Why a statement deserves a reviewer's attention.

@@ -9,8 +9,8 @@ use std::fmt::Write;
 /// Choices that change how changes are written, not what they do.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
-    /// Build and drop indexes of existing tables with CONCURRENTLY (the migration then runs
-    /// outside a transaction).
+    /// Build and drop indexes of existing tables with CONCURRENTLY, each in a step of its own
+    /// that runs outside a transaction.
     pub concurrent_indexes: bool,
 }
 
@@ -26,6 +26,8 @@ pub struct PlannedStatement {
     pub summary: String,
     /// The index of the change in the migration's list of changes.
     pub change: usize,
+    /// The step (0-based) of the migration the statement belongs to (`-- retort:step`).
+    pub step: usize,
 }
 
 /// A migration as statements: what the migration writer, summaries, JSON output and the
@@ -50,12 +52,44 @@ impl Plan {
         self.statements.iter().all(|s| s.transactional)
     }
 
-    /// The migration body: one statement per paragraph, hazards as comments above it.
+    /// How many steps the migration has (1 for an empty one).
+    pub fn step_count(&self) -> usize {
+        self.statements.last().map_or(1, |s| s.step + 1)
+    }
+
+    /// True when step `step` runs outside a transaction.
+    pub fn step_outside(&self, step: usize) -> bool {
+        self.statements
+            .iter()
+            .any(|s| s.step == step && !s.transactional)
+    }
+
+    /// True when the file's header says `-- retort:no-transaction`: a single step that cannot
+    /// run in a transaction (with several steps, each step line says it).
+    pub fn header_no_transaction(&self) -> bool {
+        self.step_count() == 1 && !self.transactional()
+    }
+
+    /// The migration body: one statement per paragraph, hazards as comments above it, and a
+    /// `-- retort:step [no-transaction]` line where a step begins (none for a single step).
     pub fn body(&self) -> String {
         let mut out = String::new();
+        let several = self.step_count() > 1;
+        let mut step = None;
         for st in &self.statements {
             if !out.is_empty() {
                 out.push('\n');
+            }
+            if several && step != Some(st.step) {
+                let outside = self.step_outside(st.step);
+                if st.step > 0 || outside {
+                    out.push_str(if outside {
+                        "-- retort:step no-transaction\n"
+                    } else {
+                        "-- retort:step\n"
+                    });
+                }
+                step = Some(st.step);
             }
             for h in &st.hazards {
                 let _ = writeln!(out, "-- WARNING ({}): {}", h.kind.label(), h.message);
@@ -66,8 +100,39 @@ impl Plan {
     }
 }
 
-/// Plans a migration from ordered changes.
+/// Plans a migration from ordered changes, cut into steps (see [`crate::steps`]).
 pub fn plan(changes: &[Change], opts: &RenderOptions) -> Plan {
+    let mut plan = statements_of(changes, opts);
+    let steps = crate::steps::of_changes(changes, &plan.statements);
+    plan.statements
+        .iter_mut()
+        .for_each(|s| s.step = steps[s.change]);
+    plan
+}
+
+/// Plans the down migration of `changes` (whose up migration is `up`): `inverse` is
+/// `retort_differ::inverse(changes)`, and its steps mirror up's, so that the steps an
+/// interrupted upgrade committed can be taken back one for one.
+pub fn plan_inverse(inverse: &[Change], up: &Plan, opts: &RenderOptions) -> Plan {
+    let mut plan = statements_of(inverse, opts);
+    let mut up_steps = vec![0; inverse.len()];
+    let mut last = 0;
+    for (i, step) in up_steps.iter_mut().enumerate() {
+        // Changes without statements take the step of the change before them.
+        if let Some(s) = up.statements.iter().find(|s| s.change == i) {
+            last = s.step;
+        }
+        *step = last;
+    }
+    let steps = crate::steps::mirrored(&up_steps);
+    plan.statements
+        .iter_mut()
+        .for_each(|s| s.step = steps[s.change]);
+    plan
+}
+
+/// The statements of ordered changes, all in step 0.
+fn statements_of(changes: &[Change], opts: &RenderOptions) -> Plan {
     let created: Vec<&QualName> = changes
         .iter()
         .filter_map(|c| match c {
@@ -88,6 +153,7 @@ pub fn plan(changes: &[Change], opts: &RenderOptions) -> Plan {
                     transactional: st.transactional,
                     summary: summary.clone(),
                     change: i,
+                    step: 0,
                 })
         })
         .collect();
@@ -130,7 +196,7 @@ fn in_migration(
                     sts = index::create(table, index, true);
                     sts[0] = sts[0].clone().hazard(
                         HazardKind::NonTransactional,
-                        "CREATE INDEX CONCURRENTLY runs outside a transaction; the migration is not atomic",
+                        "CREATE INDEX CONCURRENTLY runs outside a transaction, in a step of its own: if it fails it may leave an INVALID index to drop before the next try",
                     );
                 } else {
                     sts[0] = sts[0].clone().hazard(

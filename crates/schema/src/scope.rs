@@ -68,9 +68,21 @@ impl Scope {
         self.schemas.iter().any(|s| s == schema)
     }
 
+    /// The version table or its progress table (`<name>_steps`, for migrations with steps):
+    /// Retort's own bookkeeping, never diffed. A qualified `schema.name` matches in that schema
+    /// only, a bare name in every schema.
+    pub fn is_version_table(&self, table: &QualName) -> bool {
+        let (schema, name) = match self.version_table.split_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, self.version_table.as_str()),
+        };
+        schema.is_none_or(|s| s == table.schema)
+            && (table.name == name || table.name.strip_suffix("_steps") == Some(name))
+    }
+
     pub fn contains_table(&self, table: &QualName) -> bool {
         self.contains_schema(&table.schema)
-            && table.name != self.version_table
+            && !self.is_version_table(table)
             && (self.include.is_empty() || self.include.iter().any(|p| pattern_matches(p, table)))
             && !self.exclude.iter().any(|p| pattern_matches(p, table))
     }
@@ -120,6 +132,16 @@ mod tests {
         assert!(!scope.contains_table(&QualName::new("public", "tmp_x")));
         assert!(!scope.contains_table(&QualName::new("audit", "log")));
         assert!(!scope.contains_table(&QualName::new("public", "retort_version")));
+        assert!(!scope.contains_table(&QualName::new("public", "retort_version_steps")));
+        assert!(scope.contains_table(&QualName::new("public", "retort_version_log")));
+        let ops = Scope {
+            version_table: "ops.versions".into(),
+            schemas: vec!["public".into(), "ops".into()],
+            ..Scope::default()
+        };
+        assert!(!ops.contains_table(&QualName::new("ops", "versions")));
+        assert!(!ops.contains_table(&QualName::new("ops", "versions_steps")));
+        assert!(ops.contains_table(&QualName::new("public", "versions")));
         assert!(!scope.contains_table(&QualName::new("other", "users")));
         assert!(wildcard_match("a*c?", "abbbcd"));
         assert!(!wildcard_match("a*c", "abd"));
