@@ -246,11 +246,13 @@ fn read_back(pg_dump: &Path, format: Format, file: &Path) -> Result<()> {
         Format::Plain => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading the backup {} back", file.display()))?;
+            // pg_dump ends the script with `-- PostgreSQL database dump complete` in a comment
+            // block (and, from 17, an `\unrestrict` line): look at its last lines.
             let complete = text
                 .lines()
                 .rev()
-                .find(|l| !l.trim().is_empty())
-                .is_some_and(|l| l.contains("PostgreSQL database dump complete"));
+                .take(8)
+                .any(|l| l.contains("PostgreSQL database dump complete"));
             if !complete {
                 bail!(
                     "the backup {} is incomplete: it does not end with pg_dump's completion line",

@@ -207,6 +207,7 @@ enum Command {
   retort upgrade                          everything pending (head)
   retort upgrade +1                       the next migration only
   retort upgrade head --sql > plan.sql    review the exact SQL first
+  retort upgrade --backup                 a pg_dump into backups/ first (refused if it fails)
   retort upgrade base:head --sql          offline, no database needed")]
     Upgrade {
         /// Target revision.
@@ -219,11 +220,11 @@ enum Command {
         /// (pending migrations may always be edited before they are applied).
         #[arg(long)]
         allow_edited: bool,
-        /// First write a pg_dump of the database into DIR (default: `[upgrade] backup`, else
-        /// `backups/`), read it back in full, and print the restore command; the upgrade is
-        /// refused when the backup fails. Only when there is a migration to run.
-        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["sql", "no_backup"])]
-        backup: Option<PathBuf>,
+        /// First write a pg_dump of the database into DIR (`--backup=DIR`; default: `[upgrade]
+        /// backup`, else `backups/`), read it back in full, and print the restore command; the
+        /// upgrade is refused when the backup fails. Only when there is a migration to run.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, conflicts_with_all = ["sql", "no_backup"])]
+        backup: Option<Option<PathBuf>>,
         /// No backup, even though `[upgrade] backup` asks for one.
         #[arg(long)]
         no_backup: bool,
@@ -503,8 +504,8 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         } => {
             let backup = match backup {
                 _ if no_backup || sql => None,
-                Some(dir) if !dir.as_os_str().is_empty() => Some(cfg.backup.options(dir)),
-                Some(_) => Some(cfg.backup.options(cfg.backup.dir.clone())),
+                Some(Some(dir)) => Some(cfg.backup.options(dir)),
+                Some(None) => Some(cfg.backup.options(cfg.backup.dir.clone())),
                 None if cfg.backup.always => Some(cfg.backup.options(cfg.backup.dir.clone())),
                 None => None,
             };
@@ -1465,8 +1466,9 @@ fn migrate_cmd(
         drop(runner);
         let url = cfg.database_url()?;
         let label = steps.last().map_or(target, |s| s.id.as_str());
-        let b = retort::backup::run(&url, &mut client, opts, label).map_err(|e| {
-            anyhow!("the backup before the upgrade failed, so nothing was applied: {e:#}")
+        let b = retort::backup::run(&url, &mut client, opts, label).map_err(|e| Failure {
+            code: 1,
+            error: anyhow!("the backup before the upgrade failed, so nothing was applied: {e:#}"),
         })?;
         println!(
             "backup: {} ({} bytes, read back in full); to restore it: {}",
