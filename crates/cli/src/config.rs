@@ -30,6 +30,17 @@ struct RawConfig {
     shadow: crate::shadow::RawShadow,
     #[serde(default)]
     upgrade: RawUpgrade,
+    #[serde(default)]
+    generate: RawGenerate,
+}
+
+/// `[generate]`: how autogenerate writes migrations.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGenerate {
+    /// As `--online` on every `revision` and `diff`.
+    #[serde(default)]
+    online: bool,
 }
 
 /// `[upgrade]`: a backup before every upgrade that runs a migration.
@@ -200,6 +211,8 @@ pub struct Config {
     pub shadow: crate::shadow::ShadowConfig,
     /// `[upgrade]`: backups before upgrades.
     pub backup: BackupConfig,
+    /// `[generate] online`: `--online` for every `revision` and `diff`.
+    pub online: bool,
 }
 
 /// Reads `KEY=VALUE` lines of a `.env` file into the environment, without overriding.
@@ -379,6 +392,7 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         }),
     };
     Ok(Config {
+        online: raw.generate.online,
         backup,
         shadow,
         migrations_dir: root.join(&raw.migrations.dir),
@@ -446,6 +460,10 @@ exclude = []
 [shadow]
 # url = "auto"
 # idle_minutes = 15
+
+# How autogenerate writes migrations (README: "Online mode").
+[generate]
+# online = true               # short locks on filled tables, as `--online`
 
 # A pg_dump before every `retort upgrade` that runs a migration, read back before the upgrade
 # starts; the upgrade is refused when it fails (README: "Backups"). `retort upgrade --backup`

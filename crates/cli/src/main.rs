@@ -152,6 +152,11 @@ enum Command {
         /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
         #[arg(long)]
         concurrent_indexes: bool,
+        /// Short locks on filled tables: indexes CONCURRENTLY, foreign keys and checks added NOT
+        /// VALID and validated in a last step, SET NOT NULL through a validated check (also
+        /// `[generate] online = true`).
+        #[arg(long)]
+        online: bool,
         /// Write the migration even when it drops more than half of the managed tables.
         #[arg(long)]
         allow_mass_drop: bool,
@@ -164,7 +169,8 @@ enum Command {
     #[command(after_help = "Examples:
   retort diff                              the SQL, hazards as -- WARNING comments
   retort diff --format json | jq .hazards  the same for tools
-  retort diff --concurrent-indexes         indexes on existing tables built CONCURRENTLY")]
+  retort diff --concurrent-indexes         indexes on existing tables built CONCURRENTLY
+  retort diff --online                     short locks: CONCURRENTLY, NOT VALID + VALIDATE")]
     Diff {
         /// Output format: SQL text with hazard comments, or JSON changes and hazards.
         #[arg(long, value_enum, default_value = "text")]
@@ -172,6 +178,9 @@ enum Command {
         /// Build indexes of existing tables with CREATE INDEX CONCURRENTLY (no transaction).
         #[arg(long)]
         concurrent_indexes: bool,
+        /// As for `revision`: short locks on filled tables (see `retort revision --help`).
+        #[arg(long)]
+        online: bool,
         /// Show the migration even when it drops more than half of the managed tables.
         #[arg(long)]
         allow_mass_drop: bool,
@@ -457,6 +466,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             empty,
             head,
             concurrent_indexes,
+            online,
             allow_mass_drop,
             baseline,
         } => revision(
@@ -473,17 +483,24 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             },
             empty,
             head.as_deref(),
-            &retort::RenderOptions { concurrent_indexes },
+            &retort::RenderOptions {
+                concurrent_indexes,
+                online: online || cfg.online,
+            },
             allow_mass_drop,
         ),
         Command::Diff {
             format,
             concurrent_indexes,
+            online,
             allow_mass_drop,
         } => diff(
             &cfg,
             format,
-            &retort::RenderOptions { concurrent_indexes },
+            &retort::RenderOptions {
+                concurrent_indexes,
+                online: online || cfg.online,
+            },
             allow_mass_drop,
         ),
         Command::Check { format, live } => check(&cfg, format, live),
@@ -580,6 +597,7 @@ fn standalone_config() -> anyhow::Result<Config> {
         lock_timeout: None,
         statement_timeout: None,
         backup: Default::default(),
+        online: false,
     })
 }
 

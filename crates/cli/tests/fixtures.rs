@@ -45,6 +45,8 @@ struct CaseToml {
     exclude: Vec<String>,
     /// Render with `--concurrent-indexes`.
     concurrent_indexes: bool,
+    /// Render with `--online`.
+    online: bool,
     /// The models describe before.sql exactly: autogenerate must find nothing.
     expect_empty: bool,
     /// SQL run on every database the case builds from scratch.
@@ -107,6 +109,7 @@ fn cases() -> Vec<Case> {
             scope,
             render: RenderOptions {
                 concurrent_indexes: settings.concurrent_indexes,
+                online: settings.online,
             },
             expect_empty: settings.expect_empty,
             naming: settings.naming.unwrap_or_default(),
@@ -410,6 +413,38 @@ fn round_trip(case: &Case) {
                 insta::assert_snapshot!(format!("{}__down", case.name), g.down);
             });
         }
+
+        // 1b. The same changes written `--online` lint clean: no error-level finding but the
+        // drops of tables and columns the models removed (their intent).
+        let online = retort_render::RenderOptions {
+            online: true,
+            ..case.render.clone()
+        };
+        let online_up = retort_render::plan(&g.changes, &online);
+        let online_down =
+            retort_render::plan_inverse(&retort_differ::inverse(&g.changes), &online_up, &online);
+        assert_eq!(
+            online_up.step_count(),
+            online_down.step_count(),
+            "{}: down.sql mirrors up.sql's steps",
+            case.name
+        );
+        let errors: Vec<String> = retort_lint::lint(&online_up.body())
+            .into_iter()
+            .filter(|f| {
+                f.severity == retort_lint::Severity::Error
+                    && f.rule != retort_lint::DROP_TABLE.id
+                    && f.rule != retort_lint::DROP_COLUMN.id
+            })
+            .map(|f| format!("line {}: {} {}", f.line, f.rule, f.message))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}: the --online migration has lint errors:\n{}\n{}",
+            case.name,
+            errors.join("\n"),
+            online_up.body()
+        );
 
         // 2. The IR oracle: applying the changes in memory reaches the models.
         let mut in_memory = before.clone();

@@ -571,12 +571,16 @@ fn parts_of(path: &Path, parsed: &Parsed) -> Result<Vec<Part>, Error> {
     for (i, &(start, line, no_transaction)) in parsed.markers.iter().enumerate() {
         let end = parsed.markers.get(i + 1).map_or(body.len(), |m| m.0);
         let sql = &body[start..end];
-        if !has_statements(sql, line)? {
+        // A step of comments only is kept (a generated down.sql mirrors an up step that only
+        // validates, so both files have as many steps); a step line with nothing after it is a
+        // mistake.
+        has_statements(sql, line)?;
+        if sql.lines().skip(1).all(|l| l.trim().is_empty()) {
             return Err(Error::Header {
                 file: path.to_path_buf(),
                 line,
-                message: "this step has no statement (remove the `-- retort:step` line, or put \
-                          the step's statements after it)"
+                message: "this step is empty (remove the `-- retort:step` line, or put the step's \
+                          statements after it)"
                     .into(),
             });
         }
@@ -743,11 +747,18 @@ mod tests {
 
     #[test]
     fn bad_step_lines_name_the_line() {
-        let e = parts("DROP TABLE a;\n-- retort:step\n-- only a comment\n").unwrap_err();
+        let e = parts("DROP TABLE a;\n-- retort:step\n\n").unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("x/down.sql:5: this step has no statement"),
+                .starts_with("x/down.sql:5: this step is empty"),
             "{e}"
+        );
+        // A step of comments only stands (it mirrors a step of the other file).
+        assert_eq!(
+            parts("DROP TABLE a;\n-- retort:step\n-- nothing to take back\n")
+                .unwrap()
+                .len(),
+            2
         );
         let e = parts("-- retort:step later\nDROP TABLE a;\n").unwrap_err();
         assert_eq!(

@@ -44,6 +44,67 @@ pub(crate) fn add_foreign_key(table: &QualName, fk: &ForeignKey) -> Vec<Statemen
     ))]
 }
 
+/// `--online`: a constraint added `NOT VALID` (a brief lock; new rows are checked from then on)
+/// and validated in the migration's last step (`VALIDATE CONSTRAINT` reads the existing rows under
+/// a lock that lets writes go on).
+pub(crate) fn add_not_valid(table: &QualName, added: Vec<Statement>, name: &str) -> Vec<Statement> {
+    let mut out: Vec<Statement> = added
+        .into_iter()
+        .map(|mut st| {
+            st.sql.push_str(" NOT VALID");
+            st
+        })
+        .collect();
+    out.push(Statement::new(validate(table, name)).later());
+    out
+}
+
+fn validate(table: &QualName, name: &str) -> String {
+    format!("{} VALIDATE CONSTRAINT {}", alter(table), q(name))
+}
+
+/// `--online` SET NOT NULL of a filled table: `CHECK (column IS NOT NULL) NOT VALID`, validated in
+/// the last step, where SET NOT NULL then needs no scan of its own (PostgreSQL 12+ proves it from
+/// the check) and the check is dropped again.
+pub(crate) fn set_not_null_online(table: &QualName, column: &str) -> Vec<Statement> {
+    let name = not_null_check(table, column);
+    vec![
+        Statement::new(format!(
+            "{} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+            alter(table),
+            q(&name),
+            q(column)
+        )),
+        Statement::new(validate(table, &name))
+            .later()
+            .hazard(
+                crate::HazardKind::NotNull,
+                format!("{table}.{column} becomes NOT NULL: this validation fails if any row holds NULL (the steps before it stay committed)"),
+            ),
+        Statement::new(format!(
+            "{} ALTER COLUMN {} SET NOT NULL",
+            alter(table),
+            q(column)
+        ))
+        .later(),
+        Statement::new(drop_constraint(table, &name)).later(),
+    ]
+}
+
+fn not_null_check(table: &QualName, column: &str) -> String {
+    retort_schema::normalize::object_name(&table.name, Some(column), "not_null")
+}
+
+/// In down.sql, before the DROP NOT NULL that takes back an online SET NOT NULL: the check it
+/// went through, which is still there when the upgrade stopped before its last step.
+pub(crate) fn drop_not_null_check(table: &QualName, column: &str) -> Statement {
+    Statement::new(format!(
+        "{} DROP CONSTRAINT IF EXISTS {}",
+        alter(table),
+        q(&not_null_check(table, column))
+    ))
+}
+
 /// Drops any kind of table constraint by name.
 pub(crate) fn drop(table: &QualName, name: &str) -> Vec<Statement> {
     vec![Statement::new(drop_constraint(table, name))]

@@ -39,6 +39,9 @@ pub enum HazardKind {
     EnumValueRemoval,
     /// The statement cannot run inside a transaction.
     NonTransactional,
+    /// Every row of an existing table is read to validate a constraint while a lock that blocks
+    /// writes is held.
+    ValidationScan,
     /// The statement blocks writes to an existing table while it runs.
     Locking,
     /// A drop and an add that look like a rename without a `renamed_from` hint: data would be lost.
@@ -64,6 +67,7 @@ impl HazardKind {
             HazardKind::DataLoss => "data loss",
             HazardKind::Narrowing => "narrowing",
             HazardKind::NotNull => "not null",
+            HazardKind::ValidationScan => "validation scan",
             HazardKind::EnumValueRemoval => "enum value removal",
             HazardKind::NonTransactional => "no transaction",
             HazardKind::Locking => "locking",
@@ -92,6 +96,9 @@ pub struct Statement {
     /// False for a statement PostgreSQL refuses inside a transaction block (e.g. `CREATE INDEX
     /// CONCURRENTLY`): the migration holding it runs outside one.
     pub transactional: bool,
+    /// Runs in the migration's last step, after every other statement has committed (`--online`:
+    /// `VALIDATE CONSTRAINT` of a constraint added `NOT VALID`).
+    pub later: bool,
 }
 
 impl Statement {
@@ -100,7 +107,14 @@ impl Statement {
             sql,
             hazards: Vec::new(),
             transactional: true,
+            later: false,
         }
+    }
+
+    /// The same statement, run in the migration's last step.
+    pub(crate) fn later(mut self) -> Self {
+        self.later = true;
+        self
     }
 
     pub(crate) fn hazard(mut self, kind: HazardKind, message: impl Into<String>) -> Self {

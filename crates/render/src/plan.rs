@@ -12,6 +12,16 @@ pub struct RenderOptions {
     /// Build and drop indexes of existing tables with CONCURRENTLY, each in a step of its own
     /// that runs outside a transaction.
     pub concurrent_indexes: bool,
+    /// `--online`: what locks a filled table for long is rewritten to hold short locks: indexes
+    /// as with `concurrent_indexes`; foreign keys and checks added to existing tables `NOT
+    /// VALID` and validated in a last step; SET NOT NULL through a validated check.
+    pub online: bool,
+}
+
+impl RenderOptions {
+    fn concurrent(&self) -> bool {
+        self.concurrent_indexes || self.online
+    }
 }
 
 /// One statement of a migration and where it comes from.
@@ -35,6 +45,14 @@ pub struct PlannedStatement {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub statements: Vec<PlannedStatement>,
+    /// How many steps the migration has, when a step holds no statement (down.sql's mirror of an
+    /// up step that only validates); otherwise 0 and the statements tell.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub steps: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Plan {
@@ -54,7 +72,10 @@ impl Plan {
 
     /// How many steps the migration has (1 for an empty one).
     pub fn step_count(&self) -> usize {
-        self.statements.last().map_or(1, |s| s.step + 1)
+        self.statements
+            .last()
+            .map_or(1, |s| s.step + 1)
+            .max(self.steps)
     }
 
     /// True when step `step` runs outside a transaction.
@@ -74,39 +95,64 @@ impl Plan {
     /// `-- retort:step [no-transaction]` line where a step begins (none for a single step).
     pub fn body(&self) -> String {
         let mut out = String::new();
-        let several = self.step_count() > 1;
-        let mut step = None;
-        for st in &self.statements {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            if several && step != Some(st.step) {
-                let outside = self.step_outside(st.step);
-                if st.step > 0 || outside {
-                    out.push_str(if outside {
-                        "-- retort:step no-transaction\n"
-                    } else {
-                        "-- retort:step\n"
-                    });
+        let n = self.step_count();
+        for step in 0..n {
+            let mut first = true;
+            let in_step = self.statements.iter().filter(|s| s.step == step);
+            let mut empty = true;
+            for st in in_step {
+                empty = false;
+                if !out.is_empty() {
+                    out.push('\n');
                 }
-                step = Some(st.step);
+                if first && n > 1 && (step > 0 || self.step_outside(step)) {
+                    out.push_str(step_line(self.step_outside(step)));
+                }
+                first = false;
+                for h in &st.hazards {
+                    let _ = writeln!(out, "-- WARNING ({}): {}", h.kind.label(), h.message);
+                }
+                let _ = writeln!(out, "{};", st.sql);
             }
-            for h in &st.hazards {
-                let _ = writeln!(out, "-- WARNING ({}): {}", h.kind.label(), h.message);
+            if empty && n > 1 {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(step_line(false));
+                out.push_str(
+                    "-- Nothing to take back here: the step of up.sql this one mirrors only validates constraints.\n",
+                );
             }
-            let _ = writeln!(out, "{};", st.sql);
         }
         out
     }
 }
 
+fn step_line(outside: bool) -> &'static str {
+    if outside {
+        "-- retort:step no-transaction\n"
+    } else {
+        "-- retort:step\n"
+    }
+}
+
 /// Plans a migration from ordered changes, cut into steps (see [`crate::steps`]).
 pub fn plan(changes: &[Change], opts: &RenderOptions) -> Plan {
-    let mut plan = statements_of(changes, opts);
-    let steps = crate::steps::of_changes(changes, &plan.statements);
-    plan.statements
-        .iter_mut()
-        .for_each(|s| s.step = steps[s.change]);
+    let (mut plan, later) = statements_of(changes, opts);
+    let now: Vec<PlannedStatement> = plan
+        .statements
+        .iter()
+        .zip(&later)
+        .filter(|(_, l)| !**l)
+        .map(|(s, _)| s.clone())
+        .collect();
+    let steps = crate::steps::of_changes(changes, &now);
+    // Validations come last, in a step of their own after everything they check has committed.
+    let last = steps.last().map_or(0, |s| s + 1);
+    for (s, later) in plan.statements.iter_mut().zip(&later) {
+        s.step = if *later { last } else { steps[s.change] };
+    }
+    plan.statements.sort_by_key(|s| s.step);
     plan
 }
 
@@ -114,25 +160,65 @@ pub fn plan(changes: &[Change], opts: &RenderOptions) -> Plan {
 /// `retort_differ::inverse(changes)`, and its steps mirror up's, so that the steps an
 /// interrupted upgrade committed can be taken back one for one.
 pub fn plan_inverse(inverse: &[Change], up: &Plan, opts: &RenderOptions) -> Plan {
-    let mut plan = statements_of(inverse, opts);
+    let (mut plan, _) = statements_of(inverse, opts);
+    if opts.online {
+        take_back_not_null_checks(inverse, &mut plan);
+    }
     let mut up_steps = vec![0; inverse.len()];
     let mut last = 0;
     for (i, step) in up_steps.iter_mut().enumerate() {
-        // Changes without statements take the step of the change before them.
-        if let Some(s) = up.statements.iter().find(|s| s.change == i) {
+        // A change's first statement tells its step (validations come later); changes without
+        // statements take the step of the change before them.
+        if let Some(s) = up
+            .statements
+            .iter()
+            .filter(|s| s.change == i)
+            .min_by_key(|s| s.step)
+        {
             last = s.step;
         }
         *step = last;
     }
-    let steps = crate::steps::mirrored(&up_steps);
+    let steps = crate::steps::mirrored(&up_steps, up.step_count());
     plan.statements
         .iter_mut()
         .for_each(|s| s.step = steps[s.change]);
+    plan.statements.sort_by_key(|s| s.step);
+    plan.steps = up.step_count();
     plan
 }
 
-/// The statements of ordered changes, all in step 0.
-fn statements_of(changes: &[Change], opts: &RenderOptions) -> Plan {
+/// Before each DROP NOT NULL of down.sql that takes back an online SET NOT NULL: the check it
+/// went through, dropped if an interrupted upgrade left it.
+fn take_back_not_null_checks(inverse: &[Change], plan: &mut Plan) {
+    for (i, change) in inverse.iter().enumerate() {
+        let Change::AlterColumnNullable {
+            table,
+            column,
+            to: true,
+            ..
+        } = change
+        else {
+            continue;
+        };
+        let Some(at) = plan.statements.iter().position(|s| s.change == i) else {
+            continue;
+        };
+        let st = crate::constraint::drop_not_null_check(table, column);
+        let first = plan.statements[at].clone();
+        plan.statements.insert(
+            at,
+            PlannedStatement {
+                sql: st.sql,
+                hazards: Vec::new(),
+                ..first
+            },
+        );
+    }
+}
+
+/// The statements of ordered changes, all in step 0, and which of them run in the last step.
+fn statements_of(changes: &[Change], opts: &RenderOptions) -> (Plan, Vec<bool>) {
     let created: Vec<&QualName> = changes
         .iter()
         .filter_map(|c| match c {
@@ -140,24 +226,33 @@ fn statements_of(changes: &[Change], opts: &RenderOptions) -> Plan {
             _ => None,
         })
         .collect();
-    let statements = changes
+    let (statements, later) = changes
         .iter()
         .enumerate()
         .flat_map(|(i, change)| {
             let summary = summary(change);
             in_migration(changes, &created, change, opts)
                 .into_iter()
-                .map(move |st| PlannedStatement {
-                    sql: st.sql,
-                    hazards: st.hazards,
-                    transactional: st.transactional,
-                    summary: summary.clone(),
-                    change: i,
-                    step: 0,
+                .map(move |st| {
+                    let statement = PlannedStatement {
+                        sql: st.sql,
+                        hazards: st.hazards,
+                        transactional: st.transactional,
+                        summary: summary.clone(),
+                        change: i,
+                        step: 0,
+                    };
+                    (statement, st.later)
                 })
         })
-        .collect();
-    Plan { statements }
+        .unzip();
+    (
+        Plan {
+            statements,
+            steps: 0,
+        },
+        later,
+    )
 }
 
 /// Renders changes as a migration body with default options.
@@ -192,7 +287,7 @@ fn in_migration(
         let mut sts = statements(change);
         match change {
             Change::CreateIndex { table, index } if !created.contains(&table) => {
-                if opts.concurrent_indexes {
+                if opts.concurrent() {
                     sts = index::create(table, index, true);
                     sts[0] = sts[0].clone().hazard(
                         HazardKind::NonTransactional,
@@ -206,12 +301,45 @@ fn in_migration(
                 }
             }
             Change::DropIndex { table, index }
-                if opts.concurrent_indexes
+                if opts.concurrent()
                     && !changes.iter().any(
                         |c| matches!(c, Change::DropTable { table: t } if &t.name == table),
                     ) =>
             {
                 sts = index::drop(table, &index.name, true);
+            }
+            Change::AddForeignKey { table, foreign_key } if !created.contains(&table) => {
+                if opts.online {
+                    sts = crate::constraint::add_not_valid(table, sts, &foreign_key.name);
+                } else {
+                    let against = if &foreign_key.ref_table == table {
+                        "itself while writes to it wait".to_string()
+                    } else {
+                        format!("{} while writes to both tables wait", foreign_key.ref_table)
+                    };
+                    sts[0] = sts[0].clone().hazard(
+                        HazardKind::ValidationScan,
+                        format!("checks every row of existing table {table} against {against} (consider --online: NOT VALID, then VALIDATE)"),
+                    );
+                }
+            }
+            Change::AddCheck { table, check } if !created.contains(&table) => {
+                if opts.online {
+                    sts = crate::constraint::add_not_valid(table, sts, &check.name);
+                } else {
+                    sts[0] = sts[0].clone().hazard(
+                        HazardKind::ValidationScan,
+                        format!("checks every row of existing table {table} while writes to it wait (consider --online: NOT VALID, then VALIDATE)"),
+                    );
+                }
+            }
+            Change::AlterColumnNullable {
+                table,
+                column,
+                to: false,
+                ..
+            } if opts.online && !created.contains(&table) => {
+                sts = crate::constraint::set_not_null_online(table, column);
             }
             Change::DropIndex { table, index } if !rebuilt_index(changes, table, &index.name) => {
                 let why = if index.unique {

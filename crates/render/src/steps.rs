@@ -29,11 +29,11 @@ pub(crate) fn of_changes(changes: &[Change], statements: &[PlannedStatement]) ->
     steps
 }
 
-/// The steps of the inverse changes (`inverse(changes)`, the reversed list) that mirror `up`:
-/// down's step k takes back up's step n+1-k.
-pub(crate) fn mirrored(up: &[usize]) -> Vec<usize> {
-    let last = up.last().copied().unwrap_or(0);
-    up.iter().rev().map(|s| last - s).collect()
+/// The steps of the inverse changes (`inverse(changes)`, the reversed list) that mirror `up`
+/// (the step of each up change, of `count` steps): down's step k takes back up's step n+1-k.
+pub(crate) fn mirrored(up: &[usize], count: usize) -> Vec<usize> {
+    let last = count.max(1) - 1;
+    up.iter().rev().map(|s| last - s.min(&last)).collect()
 }
 
 /// The labels (as SQL literals) a pure addition of enum values adds; empty for other changes.
@@ -58,8 +58,10 @@ mod tests {
 
     #[test]
     fn down_steps_mirror_up_steps() {
-        assert_eq!(mirrored(&[0, 0, 1, 2, 2]), [0, 0, 1, 2, 2]);
-        assert_eq!(mirrored(&[0, 1, 1]), [0, 0, 1]);
-        assert_eq!(mirrored(&[]), Vec::<usize>::new());
+        assert_eq!(mirrored(&[0, 0, 1, 2, 2], 3), [0, 0, 1, 2, 2]);
+        assert_eq!(mirrored(&[0, 1, 1], 2), [0, 0, 1]);
+        // Up's last step only validates: down's first step mirrors it and stays empty.
+        assert_eq!(mirrored(&[0, 0], 2), [1, 1]);
+        assert_eq!(mirrored(&[], 1), Vec::<usize>::new());
     }
 }

@@ -268,7 +268,11 @@ fn destructive_statements_warn_unless_the_object_is_rebuilt() {
         table: users(),
         check,
     };
-    assert_eq!(kinds(&[drop_check, add_check]), vec![vec![], vec![]]);
+    // A changed check: the old one is not lost, but the new one reads every row.
+    assert_eq!(
+        kinds(&[drop_check, add_check]),
+        vec![vec![], vec![HazardKind::ValidationScan]]
+    );
     let drop_default = Change::AlterColumnDefault {
         table: users(),
         column: "created_at".into(),
