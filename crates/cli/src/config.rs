@@ -153,6 +153,9 @@ struct RawMigrations {
     /// `statement_timeout` for migration statements, likewise.
     #[serde(default)]
     statement_timeout: Option<String>,
+    /// Retries of a migration (or step) whose statement hit `lock_timeout`.
+    #[serde(default)]
+    lock_retries: u32,
 }
 
 impl Default for RawMigrations {
@@ -162,6 +165,7 @@ impl Default for RawMigrations {
             version_table: default_version_table(),
             lock_timeout: None,
             statement_timeout: None,
+            lock_retries: 0,
         }
     }
 }
@@ -209,6 +213,8 @@ pub struct Config {
     pub manage: crate::manage::Manage,
     /// `[shadow]`: where scratch databases go (a private cluster by default).
     pub shadow: crate::shadow::ShadowConfig,
+    /// `[migrations] lock_retries`.
+    pub lock_retries: u32,
     /// `[upgrade]`: backups before upgrades.
     pub backup: BackupConfig,
     /// `[generate] online`: `--online` for every `revision` and `diff`.
@@ -392,6 +398,7 @@ fn load_with(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
         }),
     };
     Ok(Config {
+        lock_retries: raw.migrations.lock_retries,
         online: raw.generate.online,
         backup,
         shadow,

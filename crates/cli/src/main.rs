@@ -598,6 +598,7 @@ fn standalone_config() -> anyhow::Result<Config> {
         statement_timeout: None,
         backup: Default::default(),
         online: false,
+        lock_retries: 0,
     })
 }
 
@@ -1373,6 +1374,11 @@ struct LockArgs {
     /// `[migrations] statement_timeout`.
     #[arg(long, value_name = "DURATION")]
     statement_timeout: Option<String>,
+    /// How often a migration (or step) runs again after a statement hit lock_timeout (it was
+    /// rolled back whole), waiting 1 s, 2 s, 4 s, ... between tries; overrides `[migrations]
+    /// lock_retries` (default 0).
+    #[arg(long, value_name = "N")]
+    lock_retries: Option<u32>,
 }
 
 impl LockArgs {
@@ -1387,6 +1393,7 @@ impl LockArgs {
                 .statement_timeout
                 .clone()
                 .or_else(|| cfg.statement_timeout.clone()),
+            lock_retries: self.lock_retries.unwrap_or(cfg.lock_retries),
         }
     }
 }

@@ -25,6 +25,12 @@ pub const DEFAULT_VERSION_TABLE: &str = "retort_version";
 /// sha256("retort"), big-endian.
 pub const LOCK_KEY: i64 = -2_576_214_908_946_534_864;
 
+/// A statement that gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03): its
+/// transaction was rolled back whole, so it may simply run again.
+fn is_lock_timeout(e: &Error) -> bool {
+    matches!(e, Error::Statement { message, in_transaction: true, .. } if message.contains("(SQLSTATE 55P03)"))
+}
+
 /// Progress reported by [`Runner::run`] so the CLI can print it (its `Display` is one line).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -42,6 +48,14 @@ pub enum StepEvent<'a> {
     Finished { step: &'a Step, elapsed: Duration },
     /// A step was not needed any more (another process applied or reverted it meanwhile).
     Skipped { step: &'a Step, reason: &'a str },
+    /// A statement hit `lock_timeout`; its transaction was rolled back and runs again after
+    /// `wait` (attempt `attempt` of `of`).
+    LockRetry {
+        step: &'a Step,
+        attempt: u32,
+        of: u32,
+        wait: Duration,
+    },
 }
 
 impl fmt::Display for StepEvent<'_> {
@@ -71,6 +85,16 @@ impl fmt::Display for StepEvent<'_> {
                 write!(f, "Done {} in {elapsed:.2?}", step.id)
             }
             StepEvent::Skipped { step, reason } => write!(f, "Skipping {}: {reason}", step.id),
+            StepEvent::LockRetry {
+                step,
+                attempt,
+                of,
+                wait,
+            } => write!(
+                f,
+                "{}: a statement gave up waiting for a lock (lock_timeout) and was rolled back; retry {attempt} of {of} in {wait:.1?}",
+                step.id
+            ),
         }
     }
 }
@@ -88,6 +112,9 @@ pub struct RunOptions {
     pub lock_timeout: Option<String>,
     /// `statement_timeout` likewise.
     pub statement_timeout: Option<String>,
+    /// How often a migration (or step) in a transaction runs again after one of its statements
+    /// hit `lock_timeout` (it was rolled back whole), waiting 1 s, 2 s, 4 s, ... in between.
+    pub lock_retries: u32,
 }
 
 /// Runs migrations over one connection.
@@ -693,28 +720,29 @@ impl<'c> Runner<'c> {
             };
             let position = Position::of(step, *index, n);
             let ran = match outside {
-                None => self.in_transaction(
-                    observer,
-                    &|what, e| at.other(what, e),
-                    |runner, observer| {
-                        runner.xact_lock(observer)?;
-                        let (before, after) =
-                            match runner.part_needed(graph, step, &position, observer)? {
-                                Need::Run(before, after) => (before, after),
-                                other => return Ok(other),
-                            };
-                        observer(&StepEvent::Started {
-                            step,
-                            part: (*index + 1, n),
-                            outside_transaction: None,
-                        });
-                        run_statements(&mut *runner.client, &at, stmts)?;
-                        runner
-                            .record_part(step, &position, &before, &after)
-                            .map_err(|e| at.other("the version-table update", e))?;
-                        Ok(Need::Run(before, after))
-                    },
-                )?,
+                None => {
+                    let mut attempt = 0;
+                    loop {
+                        let result =
+                            self.part_in_transaction(graph, step, &position, &at, stmts, observer);
+                        match result {
+                            Err(e)
+                                if attempt < self.options.lock_retries && is_lock_timeout(&e) =>
+                            {
+                                attempt += 1;
+                                let wait = Duration::from_millis(500 << attempt.min(6));
+                                observer(&StepEvent::LockRetry {
+                                    step,
+                                    attempt,
+                                    of: self.options.lock_retries,
+                                    wait,
+                                });
+                                std::thread::sleep(wait);
+                            }
+                            other => break other?,
+                        }
+                    }
+                }
                 Some(outside) => {
                     self.session_lock(observer)?;
                     let result =
@@ -736,6 +764,40 @@ impl<'c> Runner<'c> {
             });
         }
         Ok(())
+    }
+
+    /// A part in its own transaction: the lock, the check that it is still to run, its
+    /// statements and its progress (or version) row.
+    fn part_in_transaction(
+        &mut self,
+        graph: &Graph,
+        step: &Step,
+        position: &Position,
+        at: &Failing,
+        stmts: &[SqlStatement],
+        observer: &mut dyn FnMut(&StepEvent),
+    ) -> Result<Need, Error> {
+        self.in_transaction(
+            observer,
+            &|what, e| at.other(what, e),
+            |runner, observer| {
+                runner.xact_lock(observer)?;
+                let (before, after) = match runner.part_needed(graph, step, position, observer)? {
+                    Need::Run(before, after) => (before, after),
+                    other => return Ok(other),
+                };
+                observer(&StepEvent::Started {
+                    step,
+                    part: (at.part.0 + 1, at.part.1),
+                    outside_transaction: None,
+                });
+                run_statements(&mut *runner.client, at, stmts)?;
+                runner
+                    .record_part(step, position, &before, &after)
+                    .map_err(|e| at.other("the version-table update", e))?;
+                Ok(Need::Run(before, after))
+            },
+        )
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -1,12 +1,12 @@
 //! Migrations with `-- retort:step` lines on real PostgreSQL: each step commits on its own, a
 //! failure or a killed connection leaves the earlier steps committed and recorded in the progress
 //! table, the next upgrade resumes at the step that failed, and downgrade takes committed steps
-//! back with the mirror steps of down.sql.
+//! back with the mirror steps of down.sql; a statement that hits lock_timeout is retried.
 
 mod common;
 
 use common::{connect, current, downgrade, rev, table_exists, table_rev, upgrade};
-use retort_migrate::{load, Direction, Error, Progress, Runner, StepEvent};
+use retort_migrate::{load, Direction, Error, Progress, RunOptions, Runner, StepEvent};
 use retort_testkit::TestDb;
 use std::fs;
 
@@ -332,4 +332,65 @@ fn upgrade_sql_prints_each_step_in_its_own_transaction() {
             sum = a.checksum
         )
     );
+}
+
+#[test]
+fn a_lock_timeout_is_retried_and_gives_up_after_the_retries() {
+    let db = test_db("migrate_lock_retry");
+    let mut client = connect(&db);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let a = table_rev(dir, 0, "a", &[]);
+    let b = rev(
+        dir,
+        1,
+        "column",
+        &[&a.id],
+        "ALTER TABLE a ADD COLUMN n int;",
+        "ALTER TABLE a DROP COLUMN n;",
+    );
+    let graph = load(dir).unwrap();
+    upgrade(&mut client, &graph, &a.id).unwrap();
+    let run = |client: &mut postgres::Client, retries: u32| {
+        let mut events = Vec::new();
+        let mut runner = Runner::new(client, "retort_version").with_options(RunOptions {
+            lock_timeout: Some("100ms".into()),
+            lock_retries: retries,
+            ..Default::default()
+        });
+        let steps = runner.plan_upgrade(&graph, "head").unwrap();
+        let result = runner.run(&graph, &steps, false, &mut |ev: &StepEvent| {
+            if matches!(ev, StepEvent::LockRetry { .. }) {
+                events.push(ev.to_string());
+            }
+        });
+        (result, events)
+    };
+
+    // Another session holds the table: without retries the migration fails on lock_timeout.
+    let mut holder = connect(&db);
+    holder
+        .batch_execute("BEGIN; LOCK TABLE a IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let (result, events) = run(&mut client, 0);
+    let e = result.unwrap_err();
+    assert!(e.to_string().contains("SQLSTATE 55P03"), "{e}");
+    assert!(events.is_empty());
+    // With two retries the lock is still held: two retries, then the same error.
+    let (result, events) = run(&mut client, 2);
+    assert!(result.unwrap_err().to_string().contains("SQLSTATE 55P03"));
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events[0].contains("retry 1 of 2 in 1.0s"), "{events:?}");
+    assert_eq!(current(&mut client), vec![a.id.clone()]);
+
+    // The holder lets go during the first wait: the retry applies the migration.
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        holder.batch_execute("COMMIT").unwrap();
+    });
+    let (result, events) = run(&mut client, 3);
+    release.join().unwrap();
+    result.unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(current(&mut client), vec![b.id.clone()]);
 }
