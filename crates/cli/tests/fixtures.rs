@@ -373,6 +373,7 @@ fn round_trip(case: &Case) {
             &retort_engine::AutogenerateOptions {
                 render: case.render.clone(),
                 allow_mass_drop: true,
+                renames: Vec::new(),
             },
         )
         .unwrap_or_else(|e| panic!("{}: {e:#}", case.name));

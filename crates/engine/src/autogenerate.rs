@@ -18,6 +18,9 @@ pub struct AutogenerateOptions {
     pub render: RenderOptions,
     /// Generate even when the migration drops more than half of the managed tables.
     pub allow_mass_drop: bool,
+    /// Column renames confirmed by the user (`revision` asks on a terminal), on top of the
+    /// models' `renamed_from`.
+    pub renames: Vec<crate::Rename>,
 }
 
 /// How long each phase took.
@@ -177,8 +180,9 @@ fn against(
     project.refuse_empty_models(&normalized.catalog, db, "the database")?;
     let t = Instant::now();
     let target = manage::overlay(models, &normalized.catalog, db, &project.manage);
-    let (changes, in_models) =
-        generate::diff_with(db, &target, &generate::rename_hints(models), scope);
+    let mut hints = generate::rename_hints(models);
+    hints.renames.extend(opts.renames.iter().cloned());
+    let (changes, in_models) = generate::diff_with(db, &target, &hints, scope);
     generate::refuse_unresolved(db, &target, &changes, scope)?;
     timings.diff = t.elapsed();
     let t = Instant::now();

@@ -51,8 +51,9 @@ pub use check::{
     LiveReport, Situation,
 };
 pub use generate::{
-    describe, diff_with, generate, generate_with, refuse_mass_drop, refuse_unresolved,
-    rename_hints, render, Generated, Hints, Rename, RenderOptions,
+    describe, diff_with, generate, generate_with, possible_renames, refuse_mass_drop,
+    refuse_unresolved, rename_hints, render, Generated, Hints, PossibleRename, Rename,
+    RenderOptions,
 };
 pub use normalize::{Normalized, Normalizer, NormalizerKind, Offline, Server};
 pub use project::{introspect, ModelSource, Project};
