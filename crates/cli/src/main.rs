@@ -1321,7 +1321,11 @@ fn check(cfg: &Config, format: Format, live: bool) -> Result<i32, Failure> {
         let mut client = connect(cfg)?;
         let report =
             retort_engine::check_live(&project, &mut client, &scratch, &mut normalizer, &mut bar)?;
-        return check_live_report(&report, format, &scratch);
+        let code = check_live_report(&report, format, &scratch)?;
+        if format == Format::Text {
+            lint_pending(cfg, &report.pending)?;
+        }
+        return Ok(code);
     }
     let report = retort_engine::check(
         &project,
@@ -1866,6 +1870,30 @@ fn range_ids(
         }
     };
     Ok(keep)
+}
+
+/// `check --live`: the error-level `retort lint` findings of the migrations the database has
+/// still to apply, so a reviewer sees them before `upgrade` runs them.
+fn lint_pending(cfg: &Config, pending: &[String]) -> Result<(), Failure> {
+    let graph = load_graph(cfg)?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for id in pending {
+        let Some(m) = graph.get(id) else { continue };
+        let path = m.up_path();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let shown = path
+            .strip_prefix(&cwd)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        for f in retort_lint::lint(&text) {
+            if f.severity == retort_lint::Severity::Error {
+                println!("lint: {}", retort_lint::text_line(&shown, &f));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn lint(

@@ -95,3 +95,29 @@ fn json_and_github_formats() {
         "{o}"
     );
 }
+
+#[test]
+fn check_live_lints_the_pending_migrations() {
+    let p = common::Project::new("lint_pending");
+    let v1 = "#[derive(Table)]\n#[table(name = \"users\")]\npub struct User {\n    #[column(primary_key)]\n    pub id: i64,\n    pub email: String,\n}\n";
+    p.models(v1);
+    p.ok_at(1, &["revision", "--autogenerate", "-m", "users"]);
+    p.ok(&["upgrade", "head"]);
+    p.models(&v1.replace("    pub email: String,\n", ""));
+    p.ok_at(2, &["revision", "--empty", "-m", "drop email"]);
+    let up = "migrations/20260101_000002_drop_email/up.sql";
+    let line = p.read(up).lines().count() + 1;
+    p.append(up, "ALTER TABLE users DROP COLUMN email;\n");
+    p.ok(&["hash"]);
+    let o = p.fails(3, &["check", "--live"]);
+    assert!(
+        o.stdout.contains(&format!(
+            "lint: {up}:{line}: error[R002] drops column users.email and its data"
+        )),
+        "{o}"
+    );
+    // Once applied, it is no longer pending: no lint line.
+    p.ok(&["upgrade", "head"]);
+    let o = p.ok(&["check", "--live"]);
+    assert!(!o.stdout.contains("lint:"), "{o}");
+}
