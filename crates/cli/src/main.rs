@@ -1872,6 +1872,19 @@ fn range_ids(
     Ok(keep)
 }
 
+/// A migration's up.sql and its path as shown (relative to `cwd`).
+fn up_sql(m: &migrate::Migration, cwd: &std::path::Path) -> anyhow::Result<(String, String)> {
+    let path = m.up_path();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let shown = path
+        .strip_prefix(cwd)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    Ok((text, shown))
+}
+
 /// `check --live`: the error-level `retort lint` findings of the migrations the database has
 /// still to apply, so a reviewer sees them before `upgrade` runs them.
 fn lint_pending(cfg: &Config, pending: &[String]) -> Result<(), Failure> {
@@ -1879,14 +1892,7 @@ fn lint_pending(cfg: &Config, pending: &[String]) -> Result<(), Failure> {
     let cwd = std::env::current_dir().unwrap_or_default();
     for id in pending {
         let Some(m) = graph.get(id) else { continue };
-        let path = m.up_path();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let shown = path
-            .strip_prefix(&cwd)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
+        let (text, shown) = up_sql(m, &cwd)?;
         for f in retort_lint::lint(&text) {
             if f.severity == retort_lint::Severity::Error {
                 println!("lint: {}", retort_lint::text_line(&shown, &f));
@@ -1916,14 +1922,7 @@ fn lint(
             continue;
         }
         let m = graph.get(id).context("revision in the graph")?;
-        let path = m.up_path();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let shown = path
-            .strip_prefix(&cwd)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
+        let (text, shown) = up_sql(m, &cwd)?;
         for f in retort_lint::lint(&text) {
             fail |= f.severity >= threshold;
             match format {
