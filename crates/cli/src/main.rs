@@ -1259,7 +1259,7 @@ fn decide_renames(
             for c in &confirmed {
                 eprintln!("renaming {} (ALTER TABLE ... RENAME COLUMN keeps its data)", pair(c));
             }
-            Ok(confirmed.iter().map(|c| c.as_rename()).collect())
+            Ok(confirmed.iter().map(retort_engine::as_rename).collect())
         }
     }
 }

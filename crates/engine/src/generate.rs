@@ -101,50 +101,15 @@ pub fn render(
     }
 }
 
-/// A column dropped and another added to the same table with the same type: perhaps a rename,
-/// which autogenerate never guesses (the user says so, or the models' `renamed_from`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PossibleRename {
-    pub table: retort_schema::QualName,
-    pub from: String,
-    pub to: String,
-}
+pub use retort_render::{possible_renames, PossibleRename};
 
-impl PossibleRename {
-    /// The hint that turns the drop and add into a rename.
-    pub fn as_rename(&self) -> Rename {
-        Rename {
-            table: self.table.clone(),
-            column: Some(self.to.clone()),
-            from: self.from.clone(),
-        }
+/// The hint that turns a possible rename's drop and add into a rename.
+pub fn as_rename(p: &PossibleRename) -> Rename {
+    Rename {
+        table: p.table.clone(),
+        column: Some(p.to.clone()),
+        from: p.from.clone(),
     }
-}
-
-/// Every pair of a dropped and an added column of one table with the same type, in change order.
-pub fn possible_renames(changes: &[Change]) -> Vec<PossibleRename> {
-    let mut out = Vec::new();
-    for c in changes {
-        let Change::DropColumn { table, column } = c else {
-            continue;
-        };
-        for a in changes {
-            if let Change::AddColumn {
-                table: t,
-                column: added,
-            } = a
-            {
-                if t == table && added.ty == column.ty && added.name != column.name {
-                    out.push(PossibleRename {
-                        table: table.clone(),
-                        from: column.name.clone(),
-                        to: added.name.clone(),
-                    });
-                }
-            }
-        }
-    }
-    out
 }
 
 /// The `renamed_from` hints of the models, in the differ's terms.

@@ -51,7 +51,7 @@ pub use check::{
     LiveReport, Situation,
 };
 pub use generate::{
-    describe, diff_with, generate, generate_with, possible_renames, refuse_mass_drop,
+    as_rename, describe, diff_with, generate, generate_with, possible_renames, refuse_mass_drop,
     refuse_unresolved, rename_hints, render, Generated, Hints, PossibleRename, Rename,
     RenderOptions,
 };

@@ -21,14 +21,8 @@ pub enum Direction {
 pub struct Step {
     pub id: String,
     pub direction: Direction,
-    /// Body of up.sql (Up) or down.sql (Down).
-    pub sql: String,
-    /// The file the body comes from.
+    /// up.sql (Up) or down.sql (Down), whose `parts` run.
     pub file: PathBuf,
-    /// 1-based line of `file` on which `sql` starts.
-    pub first_line: usize,
-    /// The file carries `-- retort:no-transaction`.
-    pub no_transaction: bool,
     /// Parents of the migration.
     pub parents: Vec<String>,
     /// The migration's checksum (both files, see [`crate::migration_checksum`]).
@@ -399,29 +393,14 @@ fn build_steps(
             Direction::Down => applied.remove(id),
         };
         let after = graph.heads_of(&applied);
-        let (sql, file, first_line, no_transaction, parts) = match direction {
-            Direction::Up => (
-                m.up.clone(),
-                m.up_path(),
-                m.up_line,
-                m.up_no_transaction,
-                m.up_parts.clone(),
-            ),
-            Direction::Down => (
-                m.down.clone(),
-                m.down_path(),
-                m.down_line,
-                m.down_no_transaction,
-                m.down_parts.clone(),
-            ),
+        let (file, parts) = match direction {
+            Direction::Up => (m.up_path(), m.up_parts.clone()),
+            Direction::Down => (m.down_path(), m.down_parts.clone()),
         };
         steps.push(Step {
             id: id.clone(),
             direction,
-            sql,
             file,
-            first_line,
-            no_transaction,
             parents: m.parents.clone(),
             checksum: m.checksum.clone(),
             version_before: std::mem::replace(&mut rows, after.clone()),
@@ -607,6 +586,52 @@ pub fn transaction_blocker(
     }
 }
 
+/// Why a part of a migration runs outside a transaction: its mark, or a statement that cannot
+/// run in one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Outside {
+    Marked(&'static str),
+    Blocker(&'static str),
+}
+
+impl Outside {
+    /// For `part`, one of `parts` parts, holding `stmts`, on a server of `server_version_num`.
+    pub(crate) fn of(
+        part: &Part,
+        parts: usize,
+        stmts: &[SqlStatement],
+        server_version_num: Option<i32>,
+    ) -> Option<Outside> {
+        if part.no_transaction {
+            return Some(Outside::Marked(if parts > 1 {
+                "marked `-- retort:step no-transaction`"
+            } else {
+                "marked `-- retort:no-transaction`"
+            }));
+        }
+        stmts
+            .iter()
+            .find_map(|s| transaction_blocker(s, server_version_num))
+            .map(Outside::Blocker)
+    }
+
+    /// The mark, or the statement kind alone.
+    pub(crate) fn short(self) -> &'static str {
+        match self {
+            Outside::Marked(m) | Outside::Blocker(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for Outside {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outside::Marked(m) => f.write_str(m),
+            Outside::Blocker(b) => write!(f, "{b} cannot run inside a transaction"),
+        }
+    }
+}
+
 /// True for BEGIN/COMMIT/ROLLBACK and friends, which would break the per-migration transaction.
 pub(crate) fn is_transaction_control(stmt: &SqlStatement) -> bool {
     let w = |i: usize| stmt.words.get(i).map(String::as_str).unwrap_or("");
@@ -647,15 +672,7 @@ pub fn offline_sql(graph: &Graph, steps: &[Step], version_table: &str) -> String
         for (i, part) in step.parts.iter().enumerate() {
             // Bodies were checked when the files were read; an unclosed token cannot be left here.
             let stmts = split_statements(&part.sql).unwrap_or_default();
-            let blocker = if part.no_transaction {
-                Some(if n > 1 {
-                    "marked `-- retort:step no-transaction`"
-                } else {
-                    "marked `-- retort:no-transaction`"
-                })
-            } else {
-                stmts.iter().find_map(|s| transaction_blocker(s, None))
-            };
+            let blocker = Outside::of(part, n, &stmts, None).map(Outside::short);
             let mut body = part.sql.trim().to_string();
             if stmts.last().is_some_and(|s| !s.terminated) {
                 body.push_str("\n;");

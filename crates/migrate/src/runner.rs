@@ -8,8 +8,8 @@ use crate::graph::Graph;
 use crate::plan::{
     applied_set, committed_changed, create_progress_table_sql, create_version_table_sql,
     is_transaction_control, plan_downgrade_from, plan_upgrade_from, progress_table, quote_table,
-    stamp_rows, transaction_blocker, undo_partial_step, upgrade_version_table_sql, version_sql,
-    Direction, Progress, Step,
+    stamp_rows, undo_partial_step, upgrade_version_table_sql, version_sql, Direction, Outside,
+    Progress, Step,
 };
 use crate::split::{split_statements, SqlStatement};
 use postgres::error::ErrorPosition;
@@ -695,18 +695,7 @@ impl<'c> Runner<'c> {
                     statement: s.first_line().to_string(),
                 });
             }
-            let outside: Option<String> = if part.no_transaction {
-                Some(if n > 1 {
-                    "marked `-- retort:step no-transaction`".into()
-                } else {
-                    "marked `-- retort:no-transaction`".into()
-                })
-            } else {
-                stmts
-                    .iter()
-                    .find_map(|s| transaction_blocker(s, Some(server)))
-                    .map(|what| format!("{what} cannot run inside a transaction"))
-            };
+            let outside = Outside::of(part, n, &stmts, Some(server)).map(|o| o.to_string());
             parts.push((index, part, stmts, outside));
         }
         let started = Instant::now();

@@ -21,8 +21,8 @@ use retort_schema::Change;
 use serde::Serialize;
 
 pub use plan::{
-    hazards, plan, plan_inverse, render_body, render_body_with, Plan, PlannedStatement,
-    RenderOptions,
+    hazards, plan, plan_inverse, possible_renames, render_body, render_body_with, Plan,
+    PlannedStatement, PossibleRename, RenderOptions,
 };
 
 /// Why a statement deserves a reviewer's attention.

@@ -434,15 +434,10 @@ fn in_migration(
                 );
             }
             Change::DropColumn { table, column } => {
-                let twin = changes.iter().find_map(|c| match c {
-                    Change::AddColumn {
-                        table: t,
-                        column: added,
-                    } if t == table && added.ty == column.ty && added.name != column.name => {
-                        Some(added.name.clone())
-                    }
-                    _ => None,
-                });
+                let twin = possible_renames(changes)
+                    .into_iter()
+                    .find(|p| &p.table == table && p.from == column.name)
+                    .map(|p| p.to);
                 if let Some(new_name) = twin {
                     sts[0] = sts[0].clone().hazard(
                         HazardKind::PossibleRename,
@@ -457,6 +452,42 @@ fn in_migration(
         }
         sts
     }
+}
+
+/// A column dropped and another added to the same table with the same type: perhaps a rename,
+/// which autogenerate never guesses (the user says so, or the models' `renamed_from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PossibleRename {
+    pub table: QualName,
+    pub from: String,
+    pub to: String,
+}
+
+/// Every pair of a dropped and an added column of one table with the same type, in change order
+/// (the `possible rename` hazard, and what `revision` asks about).
+pub fn possible_renames(changes: &[Change]) -> Vec<PossibleRename> {
+    let mut out = Vec::new();
+    for c in changes {
+        let Change::DropColumn { table, column } = c else {
+            continue;
+        };
+        for a in changes {
+            if let Change::AddColumn {
+                table: t,
+                column: added,
+            } = a
+            {
+                if t == table && added.ty == column.ty && added.name != column.name {
+                    out.push(PossibleRename {
+                        table: table.clone(),
+                        from: column.name.clone(),
+                        to: added.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether the same migration sets a default on `table.column` again (a default over an enum is
