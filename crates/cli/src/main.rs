@@ -315,6 +315,26 @@ enum Command {
         #[arg(short, long)]
         message: String,
     },
+    /// Fold a line of revisions FROM..TO into one, which keeps TO's id: its up.sql runs their ups
+    /// in order, its down.sql their downs in reverse (steps outside a transaction stay steps).
+    /// Before any file changes, two scratch databases check that the squashed history builds
+    /// the same schema at TO and that its down gives back the schema before FROM. Databases at
+    /// TO or later, and the revisions after TO, need no change.
+    #[command(
+        after_help = "Example:\n  retort squash 20250101_090000 20250301_120000 -m \"first quarter\""
+    )]
+    Squash {
+        /// The oldest revision to fold in (id or prefix).
+        from: String,
+        /// The newest one; the squashed revision takes its id (id or prefix).
+        to: String,
+        /// The squashed revision's message (default: the messages of the line).
+        #[arg(short, long)]
+        message: Option<String>,
+        /// Write the files without the check on scratch databases.
+        #[arg(long)]
+        no_verify: bool,
+    },
     /// Write native models (`#[derive(Table)]`, `#[derive(DbEnum)]`) from the database, for
     /// adopting Retort on an existing one: then `retort revision --baseline` and
     /// `retort stamp head --verify`. Works outside a project with `--database-url`.
@@ -579,6 +599,12 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         } => lint(&cfg, rev_range.as_deref(), format, severity),
         Command::Show { revision } => show(&cfg, &revision),
         Command::Merge { revisions, message } => merge(&cfg, &revisions, &message),
+        Command::Squash {
+            from,
+            to,
+            message,
+            no_verify,
+        } => squash(&cfg, &from, &to, message.as_deref(), no_verify),
         Command::Inspect { models, format } => inspect(&cfg, models, format),
         Command::Database { action } => database(&cfg, action),
         Command::Import {
@@ -1000,6 +1026,9 @@ fn require_at_heads(
     current.sort();
     heads.sort();
     if let Some(gone) = current.iter().find(|id| graph.get(id).is_none()) {
+        if let Err(e @ migrate::Error::Squashed { .. }) = migrate::known_row(graph, gone) {
+            return Err(e.into());
+        }
         // `upgrade head` cannot help here: it refuses for the same reason.
         bail!(
             "the database is at revision {gone}, which has no migration file in {}: restore the file (from version control), or, if it is gone on purpose, check the schema and record the right revision with `retort stamp <revision> --purge`",
@@ -1758,6 +1787,10 @@ fn current(cfg: &Config, verbose: bool) -> Result<i32, Failure> {
         println!("{} (partly applied: {}; {next})", p.revision, p.describe());
     }
     for id in cur.iter().filter(|id| graph.get(id).is_none()) {
+        if let Err(e @ migrate::Error::Squashed { .. }) = migrate::known_row(&graph, id) {
+            eprintln!("warning: {e}");
+            continue;
+        }
         eprintln!(
             "warning: the database is at {id}, which has no migration file in {}: restore the file, or `retort stamp <revision> --purge` after checking the schema",
             cfg.migrations_dir.display()
@@ -2000,6 +2033,68 @@ fn merge(cfg: &Config, revs: &[String], message: &str) -> Result<i32, Failure> {
         },
     )?;
     println!("created merge revision {}", m.dir.display());
+    Ok(0)
+}
+
+fn squash(
+    cfg: &Config,
+    from: &str,
+    to: &str,
+    message: Option<&str>,
+    no_verify: bool,
+) -> Result<i32, Failure> {
+    let graph = load_graph(cfg)?;
+    let plan = migrate::plan_squash(&graph, from, to, message, &now())?;
+    if !no_verify {
+        let scratch = scratches(cfg)?;
+        let failures = retort_engine::verify_squash(
+            &graph,
+            &plan,
+            &retort::project(cfg).scope,
+            &scratch,
+            &mut retort::diagnostics::Bar::default(),
+        )?;
+        if !failures.is_empty() {
+            for f in &failures {
+                println!(
+                    "the squashed {} differs from the revisions it folds:",
+                    f.revision
+                );
+                for c in &f.changes {
+                    println!("  {}", describe(c));
+                }
+            }
+            println!("nothing was written");
+            return Ok(1);
+        }
+        println!(
+            "checked on {}: the squashed history builds the same schema at {}, and its down gives back the one before {}",
+            scratch
+                .label()
+                .unwrap_or_else(|| "scratch databases".into()),
+            plan.id,
+            plan.line[0]
+        );
+    }
+    migrate::write_squash(&cfg.migrations_dir, &plan)?;
+    println!(
+        "squashed {} revisions into {}",
+        plan.line.len(),
+        graph
+            .get(&plan.id)
+            .map_or_else(|| plan.id.clone(), |m| m.dir.display().to_string())
+    );
+    let inside: Vec<&str> = plan
+        .line
+        .iter()
+        .filter(|id| **id != plan.id)
+        .map(String::as_str)
+        .collect();
+    eprintln!(
+        "warning: a database still at {} cannot use the squashed history: upgrade it to {} with the files as they were before (`retort current` on each database says where it is)",
+        inside.join(" or "),
+        plan.id
+    );
     Ok(0)
 }
 

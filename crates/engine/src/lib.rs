@@ -60,7 +60,8 @@ pub use project::{introspect, ModelSource, Project};
 pub use retort_model_reader as model_reader;
 pub use scratch::{connect_settings, Scratch, ScratchDb, ScratchProvider, ServerScratch};
 pub use verify::{
-    schema_at, stamp_verify, verify, verify_replay, StampVerifyReport, VerifyFailure, VerifyReport,
+    schema_at, stamp_verify, verify, verify_replay, verify_squash, StampVerifyReport,
+    VerifyFailure, VerifyReport,
 };
 
 /// What long replays report while they run (a progress bar in the CLI). Every method does

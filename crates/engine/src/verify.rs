@@ -195,3 +195,64 @@ pub fn stamp_verify(
         differences: generate(&live, &expected, scope).changes,
     })
 }
+
+/// What `retort squash` checks before it changes a file: on two scratch databases, the history
+/// with `squash` in it (tried on a copy of the migrations) builds the same schema at the kept
+/// revision as the history as it is, and the squashed down takes that schema back to the one
+/// before the line. Returns the differences (none: the squash may be written).
+pub fn verify_squash(
+    graph: &retort_migrate::Graph,
+    squash: &retort_migrate::Squash,
+    scope: &Scope,
+    scratch: &dyn ScratchProvider,
+    progress: &mut dyn Progress,
+) -> Result<Vec<VerifyFailure>> {
+    let copy = tempfile::tempdir()?;
+    for m in graph.iter() {
+        let dir = copy.path().join(&m.id);
+        std::fs::create_dir(&dir)?;
+        std::fs::copy(m.up_path(), dir.join(retort_migrate::UP_FILE))?;
+        std::fs::copy(m.down_path(), dir.join(retort_migrate::DOWN_FILE))?;
+    }
+    let sum = graph.dir().join(retort_migrate::SUM_FILE);
+    if sum.exists() {
+        std::fs::copy(&sum, copy.path().join(retort_migrate::SUM_FILE))?;
+    }
+    let squashed = retort_migrate::write_squash(copy.path(), squash)?;
+
+    // The schema before the line, and at its end, as the history is today.
+    let old_db = scratch.create()?;
+    let mut old = old_db.connect()?;
+    let mut before = introspect(&mut old, scope)?;
+    for parent in &squash.parents {
+        before = schema_at(&mut old, graph, parent, scope, progress)?;
+    }
+    let after = schema_at(&mut old, graph, &squash.id, scope, progress)?;
+
+    let new_db = scratch.create()?;
+    let mut new = new_db.connect()?;
+    for parent in &squash.parents {
+        schema_at(&mut new, &squashed, parent, scope, progress)?;
+    }
+    let mut failures = Vec::new();
+    let up = schema_at(&mut new, &squashed, &squash.id, scope, progress)?;
+    let g = generate(&up, &after, scope);
+    if !g.is_empty() {
+        failures.push(VerifyFailure {
+            revision: format!("up of {}", squash.id),
+            changes: g.changes,
+        });
+    }
+    let mut runner = retort_migrate::Runner::new(&mut new, &scope.version_table);
+    let steps = runner.plan_downgrade(&squashed, "-1")?;
+    runner.run(&squashed, &steps, true, &mut |_| {})?;
+    let down = introspect(&mut new, scope)?;
+    let g = generate(&down, &before, scope);
+    if !g.is_empty() {
+        failures.push(VerifyFailure {
+            revision: format!("down of {}", squash.id),
+            changes: g.changes,
+        });
+    }
+    Ok(failures)
+}

@@ -100,6 +100,14 @@ pub enum Error {
         dir.display()
     )]
     UnknownDbRevision { id: String, dir: PathBuf },
+    /// The version table names a revision that `retort squash` folded into another one.
+    #[error(
+        "database is at revision {id}, which `retort squash` folded into {by}: the squashed \
+         revision can only take a database from before it or leave one after it. Upgrade this \
+         database to {by} with the migrations as they were before the squash (a checkout of the \
+         commit before it), then use the squashed history"
+    )]
+    Squashed { id: String, by: String },
     /// A planned step no longer fits the database (another process changed it since planning).
     #[error("cannot run migration {id}: {reason}")]
     PlanOutdated { id: String, reason: String },

@@ -47,6 +47,9 @@ pub struct Migration {
     pub up_parts: Vec<Part>,
     /// The steps of down.sql.
     pub down_parts: Vec<Part>,
+    /// Revisions this one took the place of (`-- retort:replaces`, written by `retort squash`):
+    /// a database still at one of them is told so instead of being at an unknown revision.
+    pub replaces: Vec<String>,
 }
 
 /// Starts a new step inside a migration body: `-- retort:step` (in a transaction) or
@@ -166,28 +169,22 @@ pub fn write_revision(migrations_dir: &Path, rev: &NewRevision) -> Result<Migrat
     std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
 
     let message = rev.message.split_whitespace().collect::<Vec<_>>().join(" ");
-    let revises = if rev.parents.is_empty() {
-        "base".to_string()
-    } else {
-        rev.parents.join(" ")
-    };
     let created = rev.created.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let no_transaction = |yes: bool| {
-        if yes {
-            "-- retort:no-transaction\n"
-        } else {
-            ""
-        }
-    };
     let up = format!(
-        "-- retort:revision {id}\n-- retort:revises {revises}\n-- retort:message {message}\n\
-         -- retort:created {created}\n{}{BANNER}\n{}",
-        no_transaction(rev.up_no_transaction),
+        "{}{BANNER}\n{}",
+        up_header(
+            &id,
+            &rev.parents,
+            &message,
+            &created,
+            &[],
+            rev.up_no_transaction
+        ),
         with_newline(&rev.up_body)
     );
     let down = format!(
-        "-- retort:revision {id}\n-- retort:down\n{}\n{}",
-        no_transaction(rev.down_no_transaction),
+        "{}\n{}",
+        down_header(&id, rev.down_no_transaction),
         with_newline(&rev.down_body)
     );
     write_file(&dir.join(UP_FILE), &up)?;
@@ -202,6 +199,43 @@ pub fn write_revision(migrations_dir: &Path, rev: &NewRevision) -> Result<Migrat
             spec: id,
             candidates: Vec::new(),
         })
+}
+
+/// The directives of an up.sql: id, parents (`base` for none), message, creation time, the
+/// revisions it replaces (when squashed), and `no-transaction` when asked.
+pub(crate) fn up_header(
+    id: &str,
+    parents: &[String],
+    message: &str,
+    created: &str,
+    replaces: &[String],
+    no_transaction: bool,
+) -> String {
+    let revises = if parents.is_empty() {
+        "base".to_string()
+    } else {
+        parents.join(" ")
+    };
+    let mut out = format!(
+        "-- retort:revision {id}\n-- retort:revises {revises}\n-- retort:message {message}\n\
+         -- retort:created {created}\n"
+    );
+    if !replaces.is_empty() {
+        out.push_str(&format!("-- retort:replaces {}\n", replaces.join(" ")));
+    }
+    if no_transaction {
+        out.push_str("-- retort:no-transaction\n");
+    }
+    out
+}
+
+/// The directives of a down.sql.
+pub(crate) fn down_header(id: &str, no_transaction: bool) -> String {
+    let mut out = format!("-- retort:revision {id}\n-- retort:down\n");
+    if no_transaction {
+        out.push_str("-- retort:no-transaction\n");
+    }
+    out
 }
 
 /// Rewrites retort.sum for the files as they are now, accepting every edit (`retort hash`).
@@ -292,6 +326,7 @@ fn read_migration(dir: &Path) -> Result<Migration, Error> {
         up_parts,
         down_parts,
         parents: up.parents,
+        replaces: up.replaces,
         message: up.message,
         created: up.created,
         dir: dir.to_path_buf(),
@@ -373,6 +408,7 @@ struct Parsed {
     message: String,
     created: String,
     no_transaction: bool,
+    replaces: Vec<String>,
     body: String,
     body_line: usize,
     /// `-- retort:step` lines of the body: byte offset in the file, line, no-transaction.
@@ -449,6 +485,7 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
                 "message",
                 "created",
                 "no-transaction",
+                "replaces",
             ]
             .as_slice(),
             Kind::Down => ["revision", "down", "no-transaction"].as_slice(),
@@ -456,7 +493,7 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
         if !allowed.contains(&name) {
             let hint = match (kind, name) {
                 (Kind::Up, "down") => " (it belongs in down.sql)".to_string(),
-                (Kind::Down, "revises" | "message" | "created") => {
+                (Kind::Down, "revises" | "message" | "created" | "replaces") => {
                     " (it belongs in up.sql)".to_string()
                 }
                 _ => format!(" (known: {})", allowed.join(", ")),
@@ -466,7 +503,10 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
                 format!("unknown directive `-- retort:{name}`{hint}"),
             ));
         }
-        let takes_value = matches!(name, "revision" | "revises" | "message" | "created");
+        let takes_value = matches!(
+            name,
+            "revision" | "revises" | "message" | "created" | "replaces"
+        );
         if takes_value && value.is_empty() && name != "message" {
             return Err(err(line_no, format!("directive `{name}` needs a value")));
         }
@@ -493,6 +533,12 @@ fn parse_file(path: &Path, text: &str, kind: Kind) -> Result<Parsed, Error> {
             }
             "message" => parsed.message = value.to_string(),
             "created" => parsed.created = value.to_string(),
+            "replaces" => {
+                for id in value.split_whitespace() {
+                    check_id(id).map_err(|m| err(line_no, m))?;
+                    parsed.replaces.push(id.to_string());
+                }
+            }
             "no-transaction" => parsed.no_transaction = true,
             _ => down_seen = true,
         }
@@ -663,7 +709,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "x/up.sql:3: unknown directive `-- retort:frobnicate` \
-             (known: revision, revises, message, created, no-transaction)"
+             (known: revision, revises, message, created, no-transaction, replaces)"
         );
     }
 

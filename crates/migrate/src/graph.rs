@@ -95,6 +95,13 @@ impl Graph {
             .collect()
     }
 
+    /// The revision that `retort squash` wrote in place of `id` (its `-- retort:replaces` lists it).
+    pub fn replaced_by(&self, id: &str) -> Option<&Migration> {
+        self.migrations
+            .values()
+            .find(|m| m.replaces.iter().any(|r| r == id))
+    }
+
     /// Revisions that revise `id` directly, sorted by id.
     pub fn children(&self, id: &str) -> &[String] {
         self.children.get(id).map(Vec::as_slice).unwrap_or(&[])
@@ -308,6 +315,7 @@ mod tests {
             down_no_transaction: false,
             checksum: String::new(),
             up_parts: Vec::new(),
+            replaces: Vec::new(),
             down_parts: Vec::new(),
         }
     }

@@ -7,6 +7,7 @@ mod graph;
 mod plan;
 mod runner;
 mod split;
+mod squash;
 mod sum;
 
 pub use error::{
@@ -19,9 +20,10 @@ pub use file::{
 };
 pub use graph::Graph;
 pub use plan::{
-    applied_set, offline_sql, plan_downgrade_from, plan_offline, plan_upgrade_from, progress_table,
-    quote_table, transaction_blocker, undo_partial_step, Direction, Progress, Step,
+    applied_set, known_row, offline_sql, plan_downgrade_from, plan_offline, plan_upgrade_from,
+    progress_table, quote_table, transaction_blocker, undo_partial_step, Direction, Progress, Step,
 };
 pub use runner::{RunOptions, Runner, StepEvent, DEFAULT_VERSION_TABLE, LOCK_KEY};
 pub use split::{split_statements, SqlStatement, Unterminated, MAX_WORDS};
+pub use squash::{plan_squash, write_squash, Squash};
 pub use sum::{edited_files, sum_text, verify_sum, write_sum, SUM_FILE, V2_HEADER};

@@ -219,14 +219,27 @@ fn target_error(spec: &str, reason: impl Into<String>) -> Error {
 /// The applied set (ancestors of every row) after checking each row has a migration file.
 pub fn applied_set(graph: &Graph, current: &[String]) -> Result<BTreeSet<String>, Error> {
     for row in current {
-        if graph.get(row).is_none() {
-            return Err(Error::UnknownDbRevision {
-                id: row.clone(),
-                dir: graph.dir().to_path_buf(),
-            });
-        }
+        known_row(graph, row)?;
     }
     Ok(graph.ancestors_of(current.iter().map(String::as_str)))
+}
+
+/// Refuses a version-table row without a migration file: [`Error::Squashed`] when `retort
+/// squash` folded it into another revision, else [`Error::UnknownDbRevision`].
+pub fn known_row(graph: &Graph, row: &str) -> Result<(), Error> {
+    if graph.get(row).is_some() {
+        return Ok(());
+    }
+    Err(match graph.replaced_by(row) {
+        Some(by) => Error::Squashed {
+            id: row.to_string(),
+            by: by.id.clone(),
+        },
+        None => Error::UnknownDbRevision {
+            id: row.to_string(),
+            dir: graph.dir().to_path_buf(),
+        },
+    })
 }
 
 fn single_head(graph: &Graph) -> Result<Option<String>, Error> {
