@@ -61,7 +61,7 @@ rules! {
     NOT_PARSED = "R000", "not-parsed", Info, [];
     DROP_TABLE = "R001", "drop-table", Error, ["data loss"];
     DROP_COLUMN = "R002", "drop-column", Error, ["data loss"];
-    ALTER_COLUMN_TYPE = "R003", "alter-column-type", Warning, ["rewrite", "narrowing"];
+    ALTER_COLUMN_TYPE = "R003", "alter-column-type", Warning, ["rewrite", "narrowing", "table rewrite"];
     SET_NOT_NULL = "R004", "set-not-null", Warning, ["not null"];
     ADD_COLUMN_NOT_NULL = "R005", "add-column-not-null-without-default", Error, ["not null"];
     CREATE_INDEX = "R006", "create-index-not-concurrently", Warning, ["locking"];

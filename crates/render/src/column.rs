@@ -39,6 +39,60 @@ pub(crate) fn add(table: &QualName, column: &Column) -> Vec<Statement> {
     out
 }
 
+/// Rows a backfill updates per transaction.
+const BACKFILL_BATCH: u32 = 10_000;
+
+/// Dollar-quote tag of the backfill's `DO` block.
+const BACKFILL_TAG: &str = "$retort_backfill$";
+
+/// `--online` ADD COLUMN with a volatile default on a filled table: the column added without it
+/// (no rewrite) and the default set for new rows, then, in a step outside a transaction, the
+/// existing rows filled in batches that each commit; a NOT NULL column goes through a NOT VALID
+/// check validated in the last step. `None` when the default cannot be put in the `DO` block.
+pub(crate) fn add_online(table: &QualName, column: &Column) -> Option<Vec<Statement>> {
+    let default = column.default.as_deref()?;
+    if default.contains(BACKFILL_TAG) {
+        return None;
+    }
+    let bare = Column {
+        default: None,
+        nullable: true,
+        ..column.clone()
+    };
+    let mut out = add(table, &bare);
+    out.extend(alter_default(table, &column.name, Some(default)));
+    let not_null =
+        (!column.nullable).then(|| crate::constraint::set_not_null_online(table, &column.name));
+    if let Some(sts) = &not_null {
+        out.extend(sts.iter().filter(|s| !s.later).cloned());
+    }
+    let c = q(&column.name);
+    let optional = if column.nullable {
+        "optional: without it the rows that existed keep NULL"
+    } else {
+        "needed by the NOT NULL validation of the last step"
+    };
+    let mut backfill = Statement::new(format!(
+        "-- Backfill ({optional}): fills the existing rows, {BACKFILL_BATCH} per transaction.\n\
+         DO {BACKFILL_TAG}\n\
+         DECLARE\n    n bigint;\n\
+         BEGIN\n    LOOP\n        \
+         UPDATE {table} SET {c} = {} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {c} IS NULL LIMIT {BACKFILL_BATCH}));\n        \
+         GET DIAGNOSTICS n = ROW_COUNT;\n        \
+         COMMIT;\n        \
+         EXIT WHEN n < {BACKFILL_BATCH};\n    END LOOP;\n\
+         END\n\
+         {BACKFILL_TAG}",
+        default_sql(default)
+    ));
+    backfill.transactional = false;
+    out.push(backfill);
+    if let Some(sts) = not_null {
+        out.extend(sts.into_iter().filter(|s| s.later));
+    }
+    Some(out)
+}
+
 pub(crate) fn drop(table: &QualName, column: &Column) -> Vec<Statement> {
     let st = Statement::new(format!("{} DROP COLUMN {}", alter(table), q(&column.name)));
     if column.generated.is_some() {

@@ -10,6 +10,7 @@ mod enums;
 mod index;
 mod object;
 mod plan;
+mod rewrite;
 mod schema;
 mod sql;
 mod steps;
@@ -48,6 +49,10 @@ pub enum HazardKind {
     PossibleRename,
     /// Every row is rewritten and the stored values change meaning or spelling.
     Rewrite,
+    /// An existing table is rewritten whole (with its indexes) while an ACCESS EXCLUSIVE lock
+    /// blocks its reads and writes: a type conversion, or a column added with a volatile default,
+    /// an identity or a stored expression.
+    TableRewrite,
     /// An index disappears (queries that used it slow down; a unique one stops refusing duplicates).
     IndexLoss,
     /// A constraint (primary key, unique, foreign key, check, a domain's checks) stops being enforced.
@@ -78,6 +83,7 @@ impl HazardKind {
             HazardKind::DefaultLoss => "default loss",
             HazardKind::ConstraintTiming => "constraint timing",
             HazardKind::ObjectLoss => "object loss",
+            HazardKind::TableRewrite => "table rewrite",
         }
     }
 }

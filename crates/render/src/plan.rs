@@ -120,7 +120,7 @@ impl Plan {
                 }
                 out.push_str(step_line(false));
                 out.push_str(
-                    "-- Nothing to take back here: the step of up.sql this one mirrors only validates constraints.\n",
+                    "-- Nothing to take back here: the step of up.sql this one mirrors only validates constraints or fills in rows.\n",
                 );
             }
         }
@@ -147,10 +147,28 @@ pub fn plan(changes: &[Change], opts: &RenderOptions) -> Plan {
         .map(|(s, _)| s.clone())
         .collect();
     let steps = crate::steps::of_changes(changes, &now);
-    // Validations come last, in a step of their own after everything they check has committed.
-    let last = steps.last().map_or(0, |s| s + 1);
+    // A change whose statements run partly in a transaction and partly not (an online ADD
+    // COLUMN's backfill) has a step for each run of them; the steps after it move on.
+    let mut bump = 0;
+    let mut previous: Option<(usize, bool)> = None;
+    let mut last = 0;
     for (s, later) in plan.statements.iter_mut().zip(&later) {
-        s.step = if *later { last } else { steps[s.change] };
+        if *later {
+            continue;
+        }
+        if previous.is_some_and(|(c, t)| c == s.change && t != s.transactional) {
+            bump += 1;
+        }
+        previous = Some((s.change, s.transactional));
+        s.step = steps[s.change] + bump;
+        last = last.max(s.step + 1);
+    }
+    // Validations come last, in a step of their own after everything they check has committed.
+    let last = last.max(steps.last().map_or(0, |s| s + 1 + bump));
+    for (s, later) in plan.statements.iter_mut().zip(&later) {
+        if *later {
+            s.step = last;
+        }
     }
     plan.statements.sort_by_key(|s| s.step);
     plan
@@ -332,6 +350,45 @@ fn in_migration(
                         format!("checks every row of existing table {table} while writes to it wait (consider --online: NOT VALID, then VALIDATE)"),
                     );
                 }
+            }
+            Change::AddColumn { table, column } if !created.contains(&table) => {
+                let volatile = column.identity.is_none() && column.generated.is_none();
+                match crate::rewrite::added_column(column) {
+                    Some(_) if opts.online && volatile => {
+                        if let Some(online) = crate::column::add_online(table, column) {
+                            sts = online;
+                        }
+                    }
+                    Some(why) => {
+                        let hint = if volatile {
+                            " (consider --online: add, backfill in batches, then the default)"
+                        } else {
+                            ""
+                        };
+                        sts[0] = sts[0].clone().hazard(
+                            HazardKind::TableRewrite,
+                            format!("adds {table}.{} to an existing table: {why}, rewriting the table while reads and writes wait{hint}", column.name),
+                        );
+                    }
+                    None => {}
+                }
+            }
+            Change::AlterColumnType {
+                table,
+                column,
+                from,
+                to,
+            } if !created.contains(&table)
+                && crate::rewrite::type_change(from, to)
+                && !sts[0]
+                    .hazards
+                    .iter()
+                    .any(|h| h.message.contains("rewritten")) =>
+            {
+                sts[0] = sts[0].clone().hazard(
+                    HazardKind::TableRewrite,
+                    format!("converts every value of {table}.{column}: the table and its indexes are rewritten while reads and writes wait"),
+                );
             }
             Change::AlterColumnNullable {
                 table,

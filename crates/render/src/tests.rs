@@ -500,3 +500,64 @@ fn dollar_quotes_avoid_the_body() {
         "$retort_$$retort$$retort_$"
     );
 }
+
+#[test]
+fn online_volatile_defaults_fill_in_a_step_of_their_own_and_down_mirrors_it() {
+    let mut token = Column::new("token", ColumnType::Uuid);
+    token.default = Some("gen_random_uuid()".into());
+    token.nullable = false;
+    let add = Change::AddColumn {
+        table: users(),
+        column: token,
+    };
+    let index = Change::CreateIndex {
+        table: users(),
+        index: Index {
+            keys: vec!["token".into()],
+            ..index("users_token_idx", false)
+        },
+    };
+    let changes = [add.clone(), index];
+    // Without --online: one statement that rewrites the table, said so.
+    let offline = plan(&changes, &RenderOptions::default());
+    assert!(offline
+        .hazards()
+        .any(|h| h.kind == HazardKind::TableRewrite && h.message.contains("gen_random_uuid()")));
+    let opts = RenderOptions {
+        online: true,
+        ..RenderOptions::default()
+    };
+    let up = plan(&changes, &opts);
+    let steps: Vec<(usize, bool, &str)> = up
+        .statements
+        .iter()
+        .map(|s| (s.step, s.transactional, s.sql.lines().last().unwrap_or("")))
+        .collect();
+    assert_eq!(steps.len(), 8, "{steps:#?}");
+    // Step 0: add without the default, set it, the NOT VALID check; step 1: the backfill alone;
+    // step 2: the index, concurrently; step 3: validate, SET NOT NULL, drop the check.
+    assert_eq!(
+        steps.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [0, 0, 0, 1, 2, 3, 3, 3]
+    );
+    assert_eq!(
+        steps.iter().map(|s| s.1).collect::<Vec<_>>(),
+        [true, true, true, false, false, true, true, true]
+    );
+    assert!(steps[0].2.ends_with("ADD COLUMN token uuid"), "{steps:#?}");
+    assert!(steps[3].2.starts_with("$retort_backfill$"), "{steps:#?}");
+    assert!(up.hazards().all(|h| h.kind != HazardKind::TableRewrite));
+    let down = plan_inverse(&retort_differ_inverse(&changes), &up, &opts);
+    assert_eq!(down.step_count(), 4);
+    let drop = down
+        .statements
+        .iter()
+        .find(|s| s.sql.contains("DROP COLUMN token"))
+        .unwrap();
+    assert_eq!(drop.step, 3, "the mirror of up's step 0");
+}
+
+/// The inverse list as the differ makes it (reversed, each change inverted).
+fn retort_differ_inverse(changes: &[Change]) -> Vec<Change> {
+    changes.iter().rev().map(Change::inverse).collect()
+}
