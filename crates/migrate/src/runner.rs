@@ -434,15 +434,46 @@ impl<'c> Runner<'c> {
             "SET LOCAL lock_timeout = {}",
             setting_literal(self.options.lock_timeout.as_deref())
         )];
-        if let Some(t) = &self.options.statement_timeout {
-            set.push(format!(
-                "SET LOCAL statement_timeout = {}",
-                setting_literal(Some(t))
-            ));
-        }
+        set.extend(self.statement_timeout("SET LOCAL"));
         self.client
             .batch_execute(&set.join(";\n"))
             .map_err(|e| Error::db("setting lock_timeout / statement_timeout", e))
+    }
+
+    /// `<set> statement_timeout = ...` when one is configured.
+    fn statement_timeout(&self, set: &str) -> Option<String> {
+        let t = self.options.statement_timeout.as_deref()?;
+        Some(format!(
+            "{set} statement_timeout = {}",
+            setting_literal(Some(t))
+        ))
+    }
+
+    /// Runs the statements of a part outside a transaction with the configured `lock_timeout` and
+    /// `statement_timeout` set for the session around them and reset afterwards (a part outside a
+    /// transaction needs its session anyway), so a `CREATE INDEX CONCURRENTLY` gives up waiting
+    /// for a lock as the statements in a transaction do.
+    fn outside_statements(&mut self, at: &Failing, stmts: &[SqlStatement]) -> Result<(), Error> {
+        let mut set: Vec<String> = self
+            .options
+            .lock_timeout
+            .as_deref()
+            .map(|t| format!("SET lock_timeout = {}", setting_literal(Some(t))))
+            .into_iter()
+            .collect();
+        set.extend(self.statement_timeout("SET"));
+        if set.is_empty() {
+            return run_statements(&mut *self.client, at, stmts);
+        }
+        self.client
+            .batch_execute(&set.join(";\n"))
+            .map_err(|e| Error::db("setting lock_timeout / statement_timeout", e))?;
+        let ran = run_statements(&mut *self.client, at, stmts);
+        let reset = self
+            .client
+            .batch_execute("RESET lock_timeout;\nRESET statement_timeout")
+            .map_err(|e| Error::db("resetting lock_timeout / statement_timeout", e));
+        ran.and(reset)
     }
 
     /// Who holds the migration lock, from `pg_locks` and `pg_stat_activity` (one line per
@@ -813,7 +844,7 @@ impl<'c> Runner<'c> {
             part: (at.part.0 + 1, at.part.1),
             outside_transaction: Some(outside),
         });
-        run_statements(&mut *self.client, at, stmts)?;
+        self.outside_statements(at, stmts)?;
         let after_statements = Failing {
             in_transaction: true,
             ..*at

@@ -394,3 +394,58 @@ fn a_lock_timeout_is_retried_and_gives_up_after_the_retries() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(current(&mut client), vec![b.id.clone()]);
 }
+
+#[test]
+fn a_step_outside_a_transaction_gives_up_on_lock_timeout_and_leaves_the_session_as_it_was() {
+    let db = test_db("migrate_outside_timeout");
+    let mut client = connect(&db);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let a = table_rev(dir, 0, "a", &[]);
+    rev(
+        dir,
+        1,
+        "index",
+        &[&a.id],
+        "-- retort:step no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);",
+        "-- retort:step no-transaction\nDROP INDEX CONCURRENTLY a_id;",
+    );
+    let graph = load(dir).unwrap();
+    upgrade(&mut client, &graph, &a.id).unwrap();
+    let mut holder = connect(&db);
+    holder
+        .batch_execute("BEGIN; LOCK TABLE a IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut runner = Runner::new(&mut client, "retort_version").with_options(RunOptions {
+        lock_timeout: Some("200ms".into()),
+        statement_timeout: Some("30s".into()),
+        ..Default::default()
+    });
+    let steps = runner.plan_upgrade(&graph, "head").unwrap();
+    let e = runner
+        .run(&graph, &steps, false, &mut |_: &StepEvent| {})
+        .unwrap_err();
+    assert!(e.to_string().contains("SQLSTATE 55P03"), "{e}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    // The session settings were put back.
+    let row = client
+        .query_one(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("0".into(), "0".into())
+    );
+    holder.batch_execute("COMMIT").unwrap();
+    // A failed CREATE INDEX CONCURRENTLY may leave an invalid index: drop it, then it applies.
+    client.batch_execute("DROP INDEX IF EXISTS a_id").unwrap();
+    upgrade(&mut client, &graph, "head").unwrap();
+    assert!(table_exists(&mut client, "a_id"));
+}
